@@ -1,0 +1,2 @@
+//! The `rxon` command.
+fn main() {}

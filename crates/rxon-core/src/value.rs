@@ -1,0 +1,578 @@
+//! The dynamic JSON value used for free-form protocol fields (`params`, `metadata`,
+//! `properties`, ...) and for messages exactly as received.
+//!
+//! Numbers keep the distinction the reference keeps: integers (up to the 64-bit range, signed
+//! and unsigned) and floats are different kinds, so `24` and `24.0` survive a round trip and
+//! `9007199254740993` is never squeezed through an `f64`.
+
+use std::collections::HashMap;
+use std::fmt;
+
+/// A JSON value.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub enum Value {
+    /// `null`.
+    #[default]
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// An integer or a float.
+    Number(Number),
+    /// A string.
+    String(String),
+    /// An array.
+    Array(Vec<Value>),
+    /// An object, keeping its members in insertion order.
+    Object(Map),
+}
+
+/// A JSON number: an integer in the 64-bit range (signed or unsigned) or a float.
+#[derive(Clone, Copy, Debug)]
+pub struct Number(N);
+
+#[derive(Clone, Copy, Debug)]
+enum N {
+    PosInt(u64),
+    NegInt(i64),
+    Float(f64),
+}
+
+impl Number {
+    /// An integer.
+    #[must_use]
+    pub fn from_i64(i: i64) -> Self {
+        if i >= 0 {
+            Self(N::PosInt(i.unsigned_abs()))
+        } else {
+            Self(N::NegInt(i))
+        }
+    }
+
+    /// An unsigned integer.
+    #[must_use]
+    pub fn from_u64(u: u64) -> Self {
+        Self(N::PosInt(u))
+    }
+
+    /// A float (NaN and infinities are allowed here; writers emit them as `null`).
+    #[must_use]
+    pub fn from_f64(f: f64) -> Self {
+        Self(N::Float(f))
+    }
+
+    /// Whether this number was written or built as a float.
+    #[must_use]
+    pub fn is_float(&self) -> bool {
+        matches!(self.0, N::Float(_))
+    }
+
+    /// The value as `i64`, if it is an integer in range.
+    #[must_use]
+    pub fn as_i64(&self) -> Option<i64> {
+        match self.0 {
+            N::PosInt(u) => i64::try_from(u).ok(),
+            N::NegInt(i) => Some(i),
+            N::Float(_) => None,
+        }
+    }
+
+    /// The value as `u64`, if it is a non-negative integer.
+    #[must_use]
+    pub fn as_u64(&self) -> Option<u64> {
+        match self.0 {
+            N::PosInt(u) => Some(u),
+            N::NegInt(_) | N::Float(_) => None,
+        }
+    }
+
+    /// The value as `f64` (integers are converted, possibly losing precision).
+    #[must_use]
+    #[allow(clippy::cast_precision_loss)]
+    pub fn as_f64(&self) -> f64 {
+        match self.0 {
+            N::PosInt(u) => u as f64,
+            N::NegInt(i) => i as f64,
+            N::Float(f) => f,
+        }
+    }
+
+    /// The float, if this number is a float.
+    #[must_use]
+    pub fn as_float(&self) -> Option<f64> {
+        match self.0 {
+            N::Float(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// An integral, in-range float as the equivalent integer (`2.0` → `2`, `-0.0` → `0`).
+    ///
+    /// Integers are returned unchanged; non-integral or out-of-range floats give `None`.
+    #[must_use]
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    pub fn to_integer(&self) -> Option<Self> {
+        match self.0 {
+            N::PosInt(_) | N::NegInt(_) => Some(*self),
+            N::Float(f) => {
+                if !f.is_finite() || f.fract() != 0.0 {
+                    return None;
+                }
+                // 2^63 and 2^64 are exact in f64.
+                if (-9_223_372_036_854_775_808.0..0.0).contains(&f) {
+                    Some(Self::from_i64(f as i64))
+                } else if (0.0..18_446_744_073_709_551_616.0).contains(&f) || f == 0.0 {
+                    Some(Self::from_u64(f as u64))
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// Numeric equality across kinds, as the reference language compares numbers (`1 == 1.0`).
+    #[must_use]
+    pub fn numeric_eq(&self, other: &Self) -> bool {
+        match (self.0, other.0) {
+            (N::Float(a), N::Float(b)) => a == b,
+            (N::Float(f), _) => other.to_exact_f64_eq(f),
+            (_, N::Float(f)) => self.to_exact_f64_eq(f),
+            _ => self.as_i128() == other.as_i128(),
+        }
+    }
+
+    /// Numeric ordering across kinds (`None` when a NaN is involved).
+    #[must_use]
+    pub fn numeric_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        match (self.0, other.0) {
+            (N::Float(_), _) | (_, N::Float(_)) => {
+                if let (Some(a), Some(b)) = (self.as_i128(), other.to_integer().and_then(|n| n.as_i128())) {
+                    return Some(a.cmp(&b));
+                }
+                if let (Some(a), Some(b)) = (self.to_integer().and_then(|n| n.as_i128()), other.as_i128()) {
+                    return Some(a.cmp(&b));
+                }
+                self.as_f64().partial_cmp(&other.as_f64())
+            }
+            _ => self.as_i128().partial_cmp(&other.as_i128()),
+        }
+    }
+
+    fn as_i128(&self) -> Option<i128> {
+        match self.0 {
+            N::PosInt(u) => Some(i128::from(u)),
+            N::NegInt(i) => Some(i128::from(i)),
+            N::Float(_) => None,
+        }
+    }
+
+    fn to_exact_f64_eq(self, f: f64) -> bool {
+        match Self::from_f64(f).to_integer() {
+            Some(n) => n.as_i128() == self.as_i128(),
+            None => false,
+        }
+    }
+}
+
+impl PartialEq for Number {
+    /// Structural equality: an integer never equals a float (use [`Number::numeric_eq`]).
+    fn eq(&self, other: &Self) -> bool {
+        match (self.0, other.0) {
+            (N::Float(a), N::Float(b)) => a.to_bits() == b.to_bits() || a == b,
+            (N::Float(_), _) | (_, N::Float(_)) => false,
+            _ => self.as_i128() == other.as_i128(),
+        }
+    }
+}
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        crate::json::write_number(&mut s, *self);
+        f.write_str(&s)
+    }
+}
+
+impl PartialEq for Value {
+    /// Structural equality; object member order does not matter, number kinds do.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Null, Self::Null) => true,
+            (Self::Bool(a), Self::Bool(b)) => a == b,
+            (Self::Number(a), Self::Number(b)) => a == b,
+            (Self::String(a), Self::String(b)) => a == b,
+            (Self::Array(a), Self::Array(b)) => a == b,
+            (Self::Object(a), Self::Object(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Value {
+    /// The JSON type name of this value as the reference's decoder reports it
+    /// (`null`, `bool`, `int`, `float`, `str`, `array`, `object`).
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Null => "null",
+            Self::Bool(_) => "bool",
+            Self::Number(n) if n.is_float() => "float",
+            Self::Number(_) => "int",
+            Self::String(_) => "str",
+            Self::Array(_) => "array",
+            Self::Object(_) => "object",
+        }
+    }
+
+    /// Whether this is `null`.
+    #[must_use]
+    pub fn is_null(&self) -> bool {
+        matches!(self, Self::Null)
+    }
+
+    /// The string, if this is a string.
+    #[must_use]
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Self::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The bool, if this is a bool.
+    #[must_use]
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Self::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The number, if this is a number.
+    #[must_use]
+    pub fn as_number(&self) -> Option<&Number> {
+        match self {
+            Self::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The number as `f64`, if this is a number.
+    #[must_use]
+    pub fn as_f64(&self) -> Option<f64> {
+        self.as_number().map(Number::as_f64)
+    }
+
+    /// The number as `i64`, if this is an integer in range.
+    #[must_use]
+    pub fn as_i64(&self) -> Option<i64> {
+        self.as_number().and_then(Number::as_i64)
+    }
+
+    /// The array, if this is an array.
+    #[must_use]
+    pub fn as_array(&self) -> Option<&Vec<Value>> {
+        match self {
+            Self::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The object, if this is an object.
+    #[must_use]
+    pub fn as_object(&self) -> Option<&Map> {
+        match self {
+            Self::Object(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The object, mutably, if this is an object.
+    pub fn as_object_mut(&mut self) -> Option<&mut Map> {
+        match self {
+            Self::Object(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// Member `key` of an object (`None` for a missing key or a non-object).
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.as_object().and_then(|m| m.get(key))
+    }
+
+    /// Whether the reference language would treat this value as false
+    /// (`null`, `false`, `0`, `0.0`, `""`, `[]`, `{}`).
+    #[must_use]
+    pub fn is_falsy(&self) -> bool {
+        match self {
+            Self::Null => true,
+            Self::Bool(b) => !b,
+            Self::Number(n) => n.as_f64() == 0.0,
+            Self::String(s) => s.is_empty(),
+            Self::Array(a) => a.is_empty(),
+            Self::Object(m) => m.is_empty(),
+        }
+    }
+
+    /// Parses JSON text (see [`crate::json::from_slice`]).
+    ///
+    /// # Errors
+    /// A [`crate::json::ParseError`] saying where the text stops being valid JSON.
+    pub fn from_json(text: &[u8]) -> Result<Self, crate::json::ParseError> {
+        crate::json::from_slice(text)
+    }
+
+    /// Compact JSON text, members in their current order.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        crate::json::to_string(self)
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_json())
+    }
+}
+
+macro_rules! value_from {
+    ($($t:ty => $e:expr),* $(,)?) => {$(
+        impl From<$t> for Value {
+            fn from(v: $t) -> Self {
+                #[allow(clippy::redundant_closure_call)]
+                ($e)(v)
+            }
+        }
+    )*};
+}
+
+value_from! {
+    bool => Value::Bool,
+    i64 => |v| Value::Number(Number::from_i64(v)),
+    i32 => |v: i32| Value::Number(Number::from_i64(i64::from(v))),
+    u32 => |v: u32| Value::Number(Number::from_u64(u64::from(v))),
+    u64 => |v| Value::Number(Number::from_u64(v)),
+    f64 => |v| Value::Number(Number::from_f64(v)),
+    Number => Value::Number,
+    String => Value::String,
+    &str => |v: &str| Value::String(v.to_owned()),
+    Vec<Value> => Value::Array,
+    Map => Value::Object,
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// Members kept in a plain vector up to this size; larger maps also keep a hash index so that
+/// a hostile message with many keys cannot make lookups quadratic.
+const INDEX_THRESHOLD: usize = 16;
+
+/// An ordered map from string keys to `V` (by default [`Value`]): members keep insertion
+/// order, and inserting an existing key replaces its value in place (the reference's
+/// "last value wins" for duplicate keys).
+#[derive(Clone)]
+pub struct Map<V = Value> {
+    entries: Vec<(String, V)>,
+    index: Option<HashMap<String, usize>>,
+}
+
+impl<V> Default for Map<V> {
+    fn default() -> Self {
+        Self { entries: Vec::new(), index: None }
+    }
+}
+
+impl<V: fmt::Debug> fmt::Debug for Map<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.entries.iter().map(|(k, v)| (k, v))).finish()
+    }
+}
+
+impl<V: PartialEq> PartialEq for Map<V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
+}
+
+impl<V> Map<V> {
+    /// An empty map.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty map with room for `n` members.
+    #[must_use]
+    pub fn with_capacity(n: usize) -> Self {
+        Self { entries: Vec::with_capacity(n), index: None }
+    }
+
+    /// Number of members.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the map has no members.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            Some(ix) => ix.get(key).copied(),
+            None => self.entries.iter().position(|(k, _)| k == key),
+        }
+    }
+
+    /// The value for `key`.
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.position(key).and_then(|i| self.entries.get(i)).map(|(_, v)| v)
+    }
+
+    /// The value for `key`, mutably.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut V> {
+        let i = self.position(key)?;
+        self.entries.get_mut(i).map(|(_, v)| v)
+    }
+
+    /// Whether `key` is present.
+    #[must_use]
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.position(key).is_some()
+    }
+
+    /// Inserts or replaces (in place) the value for `key`; returns the previous value.
+    pub fn insert(&mut self, key: impl Into<String>, value: V) -> Option<V> {
+        let key = key.into();
+        if let Some(i) = self.position(&key) {
+            if let Some(slot) = self.entries.get_mut(i) {
+                return Some(std::mem::replace(&mut slot.1, value));
+            }
+        }
+        if let Some(ix) = &mut self.index {
+            ix.insert(key.clone(), self.entries.len());
+        }
+        self.entries.push((key, value));
+        if self.index.is_none() && self.entries.len() > INDEX_THRESHOLD {
+            self.rebuild_index();
+        }
+        None
+    }
+
+    /// Removes `key`, keeping the order of the other members; returns its value.
+    pub fn remove(&mut self, key: &str) -> Option<V> {
+        let i = self.position(key)?;
+        let (_, v) = self.entries.remove(i);
+        if self.index.is_some() {
+            self.rebuild_index();
+        }
+        Some(v)
+    }
+
+    fn rebuild_index(&mut self) {
+        if self.entries.len() > INDEX_THRESHOLD {
+            self.index = Some(self.entries.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect());
+        } else {
+            self.index = None;
+        }
+    }
+
+    /// Members in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&String, &V)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    /// Members in order, values mutable.
+    pub fn iter_mut(&mut self) -> impl ExactSizeIterator<Item = (&String, &mut V)> {
+        self.entries.iter_mut().map(|(k, v)| (&*k, v))
+    }
+
+    /// Keys in order.
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = &String> {
+        self.entries.iter().map(|(k, _)| k)
+    }
+
+    /// Values in order.
+    pub fn values(&self) -> impl ExactSizeIterator<Item = &V> {
+        self.entries.iter().map(|(_, v)| v)
+    }
+
+    /// Sorts members by key, by Unicode code point (the canonical order).
+    pub fn sort_keys(&mut self) {
+        self.entries.sort_by(|a, b| a.0.cmp(&b.0));
+        if self.index.is_some() {
+            self.rebuild_index();
+        }
+    }
+
+    /// Keeps only the members for which `f` returns true.
+    pub fn retain(&mut self, mut f: impl FnMut(&str, &mut V) -> bool) {
+        self.entries.retain_mut(|(k, v)| f(k, v));
+        if self.index.is_some() {
+            self.rebuild_index();
+        }
+    }
+
+    /// Maps every value, keeping keys and order.
+    pub fn map_values<W>(self, mut f: impl FnMut(V) -> W) -> Map<W> {
+        Map { entries: self.entries.into_iter().map(|(k, v)| (k, f(v))).collect(), index: self.index }
+    }
+}
+
+impl<V> IntoIterator for Map<V> {
+    type Item = (String, V);
+    type IntoIter = std::vec::IntoIter<(String, V)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
+impl<'a, V> IntoIterator for &'a Map<V> {
+    type Item = (&'a String, &'a V);
+    type IntoIter = std::iter::Map<std::slice::Iter<'a, (String, V)>, fn(&'a (String, V)) -> (&'a String, &'a V)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl<K: Into<String>, V> FromIterator<(K, V)> for Map<V> {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut m = Self::new();
+        for (k, v) in iter {
+            m.insert(k, v);
+        }
+        m
+    }
+}
+
+impl<K: Into<String>, V> Extend<(K, V)> for Map<V> {
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
+        for (k, v) in iter {
+            self.insert(k, v);
+        }
+    }
+}
+
+/// Builds a [`Value`] from JSON-like syntax: `json!({"a": 1, "b": [true, null]})`.
+///
+/// Keys must be string literals; values are nested `json!` syntax or Rust expressions
+/// convertible with `Value::from`.
+#[macro_export]
+macro_rules! json {
+    (null) => { $crate::Value::Null };
+    ([ $($e:tt),* $(,)? ]) => { $crate::Value::Array(vec![ $( $crate::json!($e) ),* ]) };
+    ({ $($k:literal : $v:tt),* $(,)? }) => {{
+        #[allow(unused_mut)]
+        let mut m = $crate::Map::new();
+        $( m.insert($k, $crate::json!($v)); )*
+        $crate::Value::Object(m)
+    }};
+    ($e:expr) => { $crate::Value::from($e) };
+}
