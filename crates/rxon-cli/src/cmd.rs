@@ -1,0 +1,7 @@
+//! Subcommands, one module each. Every `run` returns the process exit code, or an error that
+//! `main` prints (exit status 2).
+
+pub(crate) mod matching;
+
+/// Error type of subcommands.
+pub(crate) type CmdError = Box<dyn std::error::Error + Send + Sync>;
