@@ -1,0 +1,71 @@
+//! Entry points for fuzzers (see `fuzz/` in the repository): each takes arbitrary bytes, runs a
+//! decoder the network can reach, and asserts the invariants that must hold for every input.
+//! The committed corpus is replayed by an ordinary test, so these run on stable too.
+
+use crate::model::{Heartbeat, HeartbeatReply, Model, TaskPayload, WorkerCommand};
+use crate::normalize::normalize;
+use crate::value::Value;
+use crate::wire::ProtocolVersion;
+use crate::{BlobUri, json};
+
+const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V1_0b9, ProtocolVersion::V1_0b17];
+
+/// The JSON parser, the writer and both normalizations: whatever parses must write back to
+/// text that parses to the same value, and normalization must be idempotent.
+pub fn value(data: &[u8]) {
+    let Ok(v) = json::from_slice(data) else { return };
+    let text = v.to_json();
+    let again = json::from_str(&text);
+    assert!(again.as_ref().is_ok_and(|a| *a == v), "write/parse round trip changed the value");
+    for version in VERSIONS {
+        if let Ok(n) = normalize(&v, version) {
+            let twice = normalize(&n, version);
+            assert!(twice.is_ok_and(|t| t == n), "normalization is not idempotent");
+        }
+    }
+}
+
+fn model_round_trip<M: Model>(data: &[u8]) {
+    let Ok(m) = M::from_json(data) else { return };
+    for version in VERSIONS {
+        let Ok(first) = m.to_value(version) else { continue };
+        let decoded = M::from_value(&first);
+        assert!(decoded.is_ok(), "our own encoding does not decode");
+        if let Ok(decoded) = decoded {
+            let second = decoded.to_value(version);
+            assert!(second.is_ok_and(|s| s == first), "encode(decode(encode(m))) != encode(m)");
+        }
+    }
+}
+
+/// A poll answer: `TaskPayload` decoding and re-encoding in both versions.
+pub fn decode_task(data: &[u8]) {
+    model_round_trip::<TaskPayload>(data);
+}
+
+/// A heartbeat body and a heartbeat answer.
+pub fn decode_heartbeat(data: &[u8]) {
+    model_round_trip::<Heartbeat>(data);
+    if let Ok(v) = json::from_slice(data) {
+        let _ = HeartbeatReply::from_value(v);
+    }
+}
+
+/// A WebSocket text frame read as a command.
+pub fn decode_command_frame(data: &[u8]) {
+    model_round_trip::<WorkerCommand>(data);
+}
+
+/// `s3://` URI parsing with and without a default bucket.
+pub fn blob_uri(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    for default in [None, Some("bucket")] {
+        if let Ok(u) = BlobUri::parse(&text, default, "prefix/") {
+            if text.starts_with("s3://") {
+                assert!(!u.key.starts_with('/'), "key keeps a leading slash");
+            }
+            assert_eq!(u.is_directory, text.ends_with('/'));
+        }
+    }
+    let _ = Value::from(text.as_ref());
+}

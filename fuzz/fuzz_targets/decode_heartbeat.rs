@@ -1,0 +1,4 @@
+//! Fuzz target `decode_heartbeat`: a thin wrapper over `rxon_core::fuzzing::decode_heartbeat`, which the stable test
+//! suite also runs over the committed corpus.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| rxon_core::fuzzing::decode_heartbeat(data));
