@@ -4,6 +4,7 @@
 
 pub mod blob;
 pub mod error;
+pub mod fuzzing;
 pub mod handler;
 pub mod ident;
 pub mod json;
