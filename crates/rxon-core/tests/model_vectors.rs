@@ -134,3 +134,36 @@ fn every_model_vector_matches_the_reference() {
     assert!(checked > 600, "only {checked} checks ran");
     assert!(unexplained.is_empty(), "{} differences:\n{}", unexplained.len(), unexplained.join("\n"));
 }
+
+fn decode_error<M: Model>(input: &Value) -> Option<String> {
+    M::from_value(input).err().map(|e| e.to_string())
+}
+
+/// Our contract-violation messages use the 1.0b17 reference's wording, field path included.
+#[test]
+fn decode_errors_name_the_field_like_the_reference() {
+    let doc = json::from_str(FIXTURE).unwrap();
+    let mut compared = 0;
+    let mut mismatches = Vec::new();
+    for case in doc.get("decode").and_then(Value::as_array).unwrap() {
+        let e = case.get("expected").and_then(|e| e.get("b17")).unwrap();
+        if e.get("stage").and_then(Value::as_str) != Some("from_dict") {
+            continue;
+        }
+        let want = e.get("error").and_then(Value::as_str).unwrap().trim_start_matches("ValueError: ");
+        let Ok(input) = json::from_str(case.get("input_json").and_then(Value::as_str).unwrap()) else { continue };
+        let model = case.get("model").and_then(Value::as_str).unwrap();
+        macro_rules! err { ($($m:ident),*) => { match model { $( stringify!($m) => decode_error::<rxon_core::$m>(&input), )* _ => unreachable!() } } }
+        let got = err!(HardwareDevice, DeviceUsage, ResourcesUsage, Resources, InstalledArtifact, SkillInfo,
+            SecurityContext, WorkerCapabilities, FileMetadata, WorkerRegistration, TokenResponse,
+            WorkerEventPayload, WorkerCommand, TaskPayload, TaskError, TaskResult, Heartbeat);
+        // Cases we accept on purpose (integral floats, deadlines) have no error to compare.
+        let Some(got) = got else { continue };
+        compared += 1;
+        if got != want {
+            mismatches.push(format!("{}\n   want {want}\n   got  {got}", case.get("id").and_then(Value::as_str).unwrap()));
+        }
+    }
+    assert!(compared > 100, "only {compared} compared");
+    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+}
