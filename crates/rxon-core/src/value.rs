@@ -451,10 +451,8 @@ impl<V> Map<V> {
     /// Inserts or replaces (in place) the value for `key`; returns the previous value.
     pub fn insert(&mut self, key: impl Into<String>, value: V) -> Option<V> {
         let key = key.into();
-        if let Some(i) = self.position(&key) {
-            if let Some(slot) = self.entries.get_mut(i) {
-                return Some(std::mem::replace(&mut slot.1, value));
-            }
+        if let Some(slot) = self.position(&key).and_then(|i| self.entries.get_mut(i)) {
+            return Some(std::mem::replace(&mut slot.1, value));
         }
         if let Some(ix) = &mut self.index {
             ix.insert(key.clone(), self.entries.len());
