@@ -22,16 +22,28 @@ impl BlobMetadata {
     /// Metadata with a size and ETag.
     #[must_use]
     pub fn new(size: u64, etag: Option<String>) -> Self {
-        Self { size, etag, content_type: None }
+        Self {
+            size,
+            etag,
+            content_type: None,
+        }
     }
 }
 
 /// Pluggable storage for heavy task data (params and results), addressed by `s3://` URIs.
 pub trait BlobProvider: Send + Sync {
     /// Uploads a local file (streaming) and describes what was stored.
-    fn upload(&self, local_path: &Path, uri: &str) -> impl Future<Output = Result<FileMetadata>> + Send;
+    fn upload(
+        &self,
+        local_path: &Path,
+        uri: &str,
+    ) -> impl Future<Output = Result<FileMetadata>> + Send;
     /// Downloads an object to a local file (streaming); a partial file is never left behind.
-    fn download(&self, uri: &str, local_path: &Path) -> impl Future<Output = Result<BlobMetadata>> + Send;
+    fn download(
+        &self,
+        uri: &str,
+        local_path: &Path,
+    ) -> impl Future<Output = Result<BlobMetadata>> + Send;
     /// Metadata of an object; `None` when it does not exist.
     fn metadata(&self, uri: &str) -> impl Future<Output = Result<Option<BlobMetadata>>> + Send;
     /// Deletes an object; `false` when it did not exist.
@@ -58,7 +70,11 @@ pub struct BlobUriError(pub String);
 
 impl fmt::Display for BlobUriError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Cannot parse relative path '{}' without a default bucket.", self.0)
+        write!(
+            f,
+            "Cannot parse relative path '{}' without a default bucket.",
+            self.0
+        )
     }
 }
 
@@ -72,12 +88,20 @@ impl BlobUri {
     ///
     /// # Errors
     /// [`BlobUriError`] for a relative path when `default_bucket` is empty.
-    pub fn parse(uri: &str, default_bucket: Option<&str>, prefix: &str) -> Result<Self, BlobUriError> {
+    pub fn parse(
+        uri: &str,
+        default_bucket: Option<&str>,
+        prefix: &str,
+    ) -> Result<Self, BlobUriError> {
         let is_directory = uri.ends_with('/');
         if let Some(rest) = uri.strip_prefix("s3://") {
             let rest = rest.split(['?', '#']).next().unwrap_or_default();
             let (bucket, path) = rest.split_once('/').unwrap_or((rest, ""));
-            return Ok(Self { bucket: bucket.to_owned(), key: path.trim_start_matches('/').to_owned(), is_directory });
+            return Ok(Self {
+                bucket: bucket.to_owned(),
+                key: path.trim_start_matches('/').to_owned(),
+                is_directory,
+            });
         }
         match default_bucket {
             Some(b) if !b.is_empty() => Ok(Self {

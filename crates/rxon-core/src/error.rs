@@ -96,17 +96,26 @@ pub enum Error {
 impl Error {
     /// A network error with a message.
     pub fn network(message: impl Into<String>, source: impl Into<Option<BoxError>>) -> Self {
-        Self::Network { message: message.into(), source: source.into() }
+        Self::Network {
+            message: message.into(),
+            source: source.into(),
+        }
     }
 
     /// A protocol error with an optional HTTP status.
     pub fn protocol(message: impl Into<String>, status: impl Into<Option<u16>>) -> Self {
-        Self::Protocol { message: message.into(), status: status.into() }
+        Self::Protocol {
+            message: message.into(),
+            status: status.into(),
+        }
     }
 
     /// An internal error.
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::Internal { message: message.into(), source: None }
+        Self::Internal {
+            message: message.into(),
+            source: None,
+        }
     }
 
     /// The wire error code this error maps to (what a worker puts into `TaskError.code`).
@@ -130,12 +139,19 @@ impl Error {
     #[must_use]
     pub fn http_status(&self) -> u16 {
         match self {
-            Self::Auth { status: Some(s), .. } => *s,
+            Self::Auth {
+                status: Some(s), ..
+            } => *s,
             Self::Auth { .. } | Self::Security { .. } => 403,
-            Self::Contract(_) | Self::Validation { .. } | Self::Encode(_) | Self::Integrity { .. } => 400,
+            Self::Contract(_)
+            | Self::Validation { .. }
+            | Self::Encode(_)
+            | Self::Integrity { .. } => 400,
             Self::ConfigMismatch { .. } => 409,
             Self::RateLimited { .. } => 429,
-            Self::Protocol { status: Some(s), .. } if (400..600).contains(s) => *s,
+            Self::Protocol {
+                status: Some(s), ..
+            } if (400..600).contains(s) => *s,
             Self::Unsupported { .. } => 404,
             Self::Closed | Self::Network { .. } => 503,
             Self::Protocol { .. } | Self::Internal { .. } => 500,
@@ -181,7 +197,12 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::Network { source: Some(s), .. } | Self::Internal { source: Some(s), .. } => Some(&**s),
+            Self::Network {
+                source: Some(s), ..
+            }
+            | Self::Internal {
+                source: Some(s), ..
+            } => Some(&**s),
             Self::Contract(e) => Some(e),
             Self::Encode(e) => Some(e),
             _ => None,
@@ -242,7 +263,11 @@ impl DecodeError {
     /// Invalid JSON text.
     #[must_use]
     pub fn invalid_json(e: crate::json::ParseError) -> Self {
-        Self { model: "JSON", path: "$".to_owned(), kind: DecodeErrorKind::InvalidJson(e) }
+        Self {
+            model: "JSON",
+            path: "$".to_owned(),
+            kind: DecodeErrorKind::InvalidJson(e),
+        }
     }
 
     /// The field (last path segment) or the missing field's name.
@@ -250,7 +275,12 @@ impl DecodeError {
     pub fn field(&self) -> &str {
         match &self.kind {
             DecodeErrorKind::MissingField(f) => f,
-            _ => self.path.rsplit(['.', '[']).next().unwrap_or(&self.path).trim_end_matches(']'),
+            _ => self
+                .path
+                .rsplit(['.', '['])
+                .next()
+                .unwrap_or(&self.path)
+                .trim_end_matches(']'),
         }
     }
 }
@@ -260,14 +290,22 @@ impl fmt::Display for DecodeError {
         match &self.kind {
             DecodeErrorKind::InvalidJson(e) => e.fmt(f),
             DecodeErrorKind::MissingField(field) => {
-                write!(f, "Failed to instantiate {}: Object missing required field `{field}`", self.model)?;
+                write!(
+                    f,
+                    "Failed to instantiate {}: Object missing required field `{field}`",
+                    self.model
+                )?;
                 if self.path != "$" {
                     write!(f, " - at `{}`", self.path)?;
                 }
                 Ok(())
             }
             DecodeErrorKind::WrongType { expected, got } => {
-                write!(f, "Failed to instantiate {}: Expected `{expected}`, got `{got}` - at `{}`", self.model, self.path)
+                write!(
+                    f,
+                    "Failed to instantiate {}: Expected `{expected}`, got `{got}` - at `{}`",
+                    self.model, self.path
+                )
             }
         }
     }

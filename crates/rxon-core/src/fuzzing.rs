@@ -13,14 +13,22 @@ const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V1_0b9, ProtocolVersion
 /// The JSON parser, the writer and both normalizations: whatever parses must write back to
 /// text that parses to the same value, and normalization must be idempotent.
 pub fn value(data: &[u8]) {
-    let Ok(v) = json::from_slice(data) else { return };
+    let Ok(v) = json::from_slice(data) else {
+        return;
+    };
     let text = v.to_json();
     let again = json::from_str(&text);
-    assert!(again.as_ref().is_ok_and(|a| *a == v), "write/parse round trip changed the value");
+    assert!(
+        again.as_ref().is_ok_and(|a| *a == v),
+        "write/parse round trip changed the value"
+    );
     for version in VERSIONS {
         if let Ok(n) = normalize(&v, version) {
             let twice = normalize(&n, version);
-            assert!(twice.is_ok_and(|t| t == n), "normalization is not idempotent");
+            assert!(
+                twice.is_ok_and(|t| t == n),
+                "normalization is not idempotent"
+            );
         }
     }
 }
@@ -28,12 +36,17 @@ pub fn value(data: &[u8]) {
 fn model_round_trip<M: Model>(data: &[u8]) {
     let Ok(m) = M::from_json(data) else { return };
     for version in VERSIONS {
-        let Ok(first) = m.to_value(version) else { continue };
+        let Ok(first) = m.to_value(version) else {
+            continue;
+        };
         let decoded = M::from_value(&first);
         assert!(decoded.is_ok(), "our own encoding does not decode");
         if let Ok(decoded) = decoded {
             let second = decoded.to_value(version);
-            assert!(second.is_ok_and(|s| s == first), "encode(decode(encode(m))) != encode(m)");
+            assert!(
+                second.is_ok_and(|s| s == first),
+                "encode(decode(encode(m))) != encode(m)"
+            );
         }
     }
 }

@@ -7,7 +7,9 @@
 //! Errors map to HTTP statuses through [`crate::Error::http_status`].
 
 use crate::error::{Error, Result};
-use crate::model::{Heartbeat, TaskPayload, TaskResult, TokenResponse, WorkerEventPayload, WorkerRegistration};
+use crate::model::{
+    Heartbeat, TaskPayload, TaskResult, TokenResponse, WorkerEventPayload, WorkerRegistration,
+};
 use crate::value::Value;
 use crate::wire::ProtocolVersion;
 use std::future::Future;
@@ -54,7 +56,11 @@ impl RequestContext {
     /// A context with a token and worker id hint (handy in tests).
     #[must_use]
     pub fn new(token: Option<String>, worker_id_hint: Option<String>) -> Self {
-        Self { token, worker_id_hint, ..Self::default() }
+        Self {
+            token,
+            worker_id_hint,
+            ..Self::default()
+        }
     }
 }
 
@@ -76,7 +82,9 @@ impl<T> Incoming<T> {
 }
 
 fn unsupported<T>(what: &str) -> Result<T> {
-    Err(Error::Unsupported { what: what.to_owned() })
+    Err(Error::Unsupported {
+        what: what.to_owned(),
+    })
 }
 
 /// An orchestrator's answers to its workers. Only `register`, `poll` and `result` are required;
@@ -87,25 +95,45 @@ fn unsupported<T>(what: &str) -> Result<T> {
 /// the future when the client goes away: do not take a task out of a queue and then await.
 pub trait Handler: Send + Sync + 'static {
     /// `POST register`. Reply: JSON (falsy → `{"status":"registered"}`).
-    fn register(&self, cx: &RequestContext, msg: Incoming<WorkerRegistration>) -> impl Future<Output = Result<Value>> + Send;
+    fn register(
+        &self,
+        cx: &RequestContext,
+        msg: Incoming<WorkerRegistration>,
+    ) -> impl Future<Output = Result<Value>> + Send;
 
     /// `GET next`: the next task for `worker_id`, waiting up to `cx.poll_timeout` (clamped by
     /// the listener); `None` → 204.
-    fn poll(&self, cx: &RequestContext, worker_id: &str) -> impl Future<Output = Result<Option<TaskPayload>>> + Send;
+    fn poll(
+        &self,
+        cx: &RequestContext,
+        worker_id: &str,
+    ) -> impl Future<Output = Result<Option<TaskPayload>>> + Send;
 
     /// `POST result`. Reply: JSON (falsy → `{"status":"ok"}`; `{"status":"ignored",...}` to
     /// discard it).
-    fn result(&self, cx: &RequestContext, msg: Incoming<TaskResult>) -> impl Future<Output = Result<Value>> + Send;
+    fn result(
+        &self,
+        cx: &RequestContext,
+        msg: Incoming<TaskResult>,
+    ) -> impl Future<Output = Result<Value>> + Send;
 
     /// `PATCH heartbeat` (`None` for an empty body). Reply: JSON as is.
-    fn heartbeat(&self, cx: &RequestContext, msg: Option<Incoming<Heartbeat>>) -> impl Future<Output = Result<Value>> + Send {
+    fn heartbeat(
+        &self,
+        cx: &RequestContext,
+        msg: Option<Incoming<Heartbeat>>,
+    ) -> impl Future<Output = Result<Value>> + Send {
         let _ = (cx, msg);
         async { Ok(crate::json!({"status": "ok"})) }
     }
 
     /// `POST events` or a WebSocket event frame. Reply: JSON (falsy →
     /// `{"status":"event_accepted"}`; ignored for frames).
-    fn event(&self, cx: &RequestContext, msg: Incoming<WorkerEventPayload>) -> impl Future<Output = Result<Value>> + Send {
+    fn event(
+        &self,
+        cx: &RequestContext,
+        msg: Incoming<WorkerEventPayload>,
+    ) -> impl Future<Output = Result<Value>> + Send {
         let _ = (cx, msg);
         async { Ok(Value::Null) }
     }
@@ -117,19 +145,31 @@ pub trait Handler: Send + Sync + 'static {
     }
 
     /// `POST auth/token/refresh` (1.0b17) with the body's `refresh_token`.
-    fn sts_refresh(&self, cx: &RequestContext, refresh_token: &str) -> impl Future<Output = Result<TokenResponse>> + Send {
+    fn sts_refresh(
+        &self,
+        cx: &RequestContext,
+        refresh_token: &str,
+    ) -> impl Future<Output = Result<TokenResponse>> + Send {
         let _ = (cx, refresh_token);
         async { unsupported("sts_refresh") }
     }
 
     /// Before a WebSocket upgrade: an error refuses it (403 for auth/security errors).
-    fn websocket_auth(&self, cx: &RequestContext, worker_id: &str) -> impl Future<Output = Result<()>> + Send {
+    fn websocket_auth(
+        &self,
+        cx: &RequestContext,
+        worker_id: &str,
+    ) -> impl Future<Output = Result<()>> + Send {
         let _ = (cx, worker_id);
         async { Ok(()) }
     }
 
     /// A worker's command socket opened (after a successful `websocket_auth`).
-    fn websocket_opened(&self, cx: &RequestContext, worker_id: &str) -> impl Future<Output = ()> + Send {
+    fn websocket_opened(
+        &self,
+        cx: &RequestContext,
+        worker_id: &str,
+    ) -> impl Future<Output = ()> + Send {
         let _ = (cx, worker_id);
         async {}
     }
@@ -141,44 +181,84 @@ pub trait Handler: Send + Sync + 'static {
     }
 
     /// A task returned by `poll` could not be delivered (the client went away): put it back.
-    fn task_undelivered(&self, worker_id: &str, task: TaskPayload) -> impl Future<Output = ()> + Send {
+    fn task_undelivered(
+        &self,
+        worker_id: &str,
+        task: TaskPayload,
+    ) -> impl Future<Output = ()> + Send {
         let _ = (worker_id, task);
         async {}
     }
 }
 
 impl<H: Handler> Handler for Arc<H> {
-    fn register(&self, cx: &RequestContext, msg: Incoming<WorkerRegistration>) -> impl Future<Output = Result<Value>> + Send {
+    fn register(
+        &self,
+        cx: &RequestContext,
+        msg: Incoming<WorkerRegistration>,
+    ) -> impl Future<Output = Result<Value>> + Send {
         (**self).register(cx, msg)
     }
-    fn poll(&self, cx: &RequestContext, worker_id: &str) -> impl Future<Output = Result<Option<TaskPayload>>> + Send {
+    fn poll(
+        &self,
+        cx: &RequestContext,
+        worker_id: &str,
+    ) -> impl Future<Output = Result<Option<TaskPayload>>> + Send {
         (**self).poll(cx, worker_id)
     }
-    fn result(&self, cx: &RequestContext, msg: Incoming<TaskResult>) -> impl Future<Output = Result<Value>> + Send {
+    fn result(
+        &self,
+        cx: &RequestContext,
+        msg: Incoming<TaskResult>,
+    ) -> impl Future<Output = Result<Value>> + Send {
         (**self).result(cx, msg)
     }
-    fn heartbeat(&self, cx: &RequestContext, msg: Option<Incoming<Heartbeat>>) -> impl Future<Output = Result<Value>> + Send {
+    fn heartbeat(
+        &self,
+        cx: &RequestContext,
+        msg: Option<Incoming<Heartbeat>>,
+    ) -> impl Future<Output = Result<Value>> + Send {
         (**self).heartbeat(cx, msg)
     }
-    fn event(&self, cx: &RequestContext, msg: Incoming<WorkerEventPayload>) -> impl Future<Output = Result<Value>> + Send {
+    fn event(
+        &self,
+        cx: &RequestContext,
+        msg: Incoming<WorkerEventPayload>,
+    ) -> impl Future<Output = Result<Value>> + Send {
         (**self).event(cx, msg)
     }
     fn sts_token(&self, cx: &RequestContext) -> impl Future<Output = Result<TokenResponse>> + Send {
         (**self).sts_token(cx)
     }
-    fn sts_refresh(&self, cx: &RequestContext, refresh_token: &str) -> impl Future<Output = Result<TokenResponse>> + Send {
+    fn sts_refresh(
+        &self,
+        cx: &RequestContext,
+        refresh_token: &str,
+    ) -> impl Future<Output = Result<TokenResponse>> + Send {
         (**self).sts_refresh(cx, refresh_token)
     }
-    fn websocket_auth(&self, cx: &RequestContext, worker_id: &str) -> impl Future<Output = Result<()>> + Send {
+    fn websocket_auth(
+        &self,
+        cx: &RequestContext,
+        worker_id: &str,
+    ) -> impl Future<Output = Result<()>> + Send {
         (**self).websocket_auth(cx, worker_id)
     }
-    fn websocket_opened(&self, cx: &RequestContext, worker_id: &str) -> impl Future<Output = ()> + Send {
+    fn websocket_opened(
+        &self,
+        cx: &RequestContext,
+        worker_id: &str,
+    ) -> impl Future<Output = ()> + Send {
         (**self).websocket_opened(cx, worker_id)
     }
     fn websocket_closed(&self, worker_id: &str) -> impl Future<Output = ()> + Send {
         (**self).websocket_closed(worker_id)
     }
-    fn task_undelivered(&self, worker_id: &str, task: TaskPayload) -> impl Future<Output = ()> + Send {
+    fn task_undelivered(
+        &self,
+        worker_id: &str,
+        task: TaskPayload,
+    ) -> impl Future<Output = ()> + Send {
         (**self).task_undelivered(worker_id, task)
     }
 }

@@ -24,7 +24,11 @@ pub struct InvalidIdentifier {
 
 impl fmt::Display for InvalidIdentifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Invalid {}: '{}'. Must be alphanumeric, underscores, or hyphens only", self.name, self.value)?;
+        write!(
+            f,
+            "Invalid {}: '{}'. Must be alphanumeric, underscores, or hyphens only",
+            self.name, self.value
+        )?;
         match self.version {
             ProtocolVersion::V1_0b9 => f.write_str("."),
             ProtocolVersion::V1_0b17 => write!(f, " (max {MAX_IDENTIFIER_LEN} characters)."),
@@ -35,7 +39,9 @@ impl fmt::Display for InvalidIdentifier {
 impl std::error::Error for InvalidIdentifier {}
 
 fn body_ok(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// Whether `value` is a valid identifier under `version`, exactly as the reference decides
@@ -52,11 +58,19 @@ pub fn is_valid_identifier(value: &str, version: ProtocolVersion) -> bool {
 ///
 /// # Errors
 /// [`InvalidIdentifier`] when the rule is broken.
-pub fn validate_identifier(value: &str, name: &str, version: ProtocolVersion) -> Result<(), InvalidIdentifier> {
+pub fn validate_identifier(
+    value: &str,
+    name: &str,
+    version: ProtocolVersion,
+) -> Result<(), InvalidIdentifier> {
     if is_valid_identifier(value, version) {
         Ok(())
     } else {
-        Err(InvalidIdentifier { name: name.to_owned(), value: value.to_owned(), version })
+        Err(InvalidIdentifier {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            version,
+        })
     }
 }
 
@@ -65,10 +79,18 @@ pub fn validate_identifier(value: &str, name: &str, version: ProtocolVersion) ->
 ///
 /// # Errors
 /// [`InvalidIdentifier`] when the rule is broken.
-pub fn validate_identifier_strict(value: &str, name: &str, version: ProtocolVersion) -> Result<(), InvalidIdentifier> {
+pub fn validate_identifier_strict(
+    value: &str,
+    name: &str,
+    version: ProtocolVersion,
+) -> Result<(), InvalidIdentifier> {
     if !value.ends_with('\n') && is_valid_identifier(value, version) {
         Ok(())
     } else {
-        Err(InvalidIdentifier { name: name.to_owned(), value: value.to_owned(), version })
+        Err(InvalidIdentifier {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            version,
+        })
     }
 }

@@ -66,7 +66,10 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn err(&self, message: &'static str) -> ParseError {
-        ParseError { message, offset: self.i }
+        ParseError {
+            message,
+            offset: self.i,
+        }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -166,7 +169,10 @@ impl Parser<'_> {
     }
 
     fn hex4(&mut self) -> Result<u32, ParseError> {
-        let digits = self.s.get(self.i..self.i + 4).ok_or_else(|| self.err("truncated \\u escape"))?;
+        let digits = self
+            .s
+            .get(self.i..self.i + 4)
+            .ok_or_else(|| self.err("truncated \\u escape"))?;
         let mut n = 0u32;
         for &d in digits {
             let v = match d {
@@ -236,7 +242,9 @@ impl Parser<'_> {
                             } else {
                                 hi
                             };
-                            out.push(char::from_u32(cp).ok_or_else(|| self.err("invalid \\u escape"))?);
+                            out.push(
+                                char::from_u32(cp).ok_or_else(|| self.err("invalid \\u escape"))?,
+                            );
                         }
                         _ => return Err(self.err("invalid escape")),
                     }
@@ -297,11 +305,17 @@ impl Parser<'_> {
                 return Ok(Number::from_i64(i));
             }
         }
-        let f: f64 = text.parse().map_err(|_| ParseError { message: "invalid number", offset: start })?;
+        let f: f64 = text.parse().map_err(|_| ParseError {
+            message: "invalid number",
+            offset: start,
+        })?;
         if f.is_finite() {
             Ok(Number::from_f64(f))
         } else {
-            Err(ParseError { message: "number out of range", offset: start })
+            Err(ParseError {
+                message: "number out of range",
+                offset: start,
+            })
         }
     }
 }
@@ -354,7 +368,11 @@ pub fn write_value(out: &mut String, v: &Value, sort_keys: bool) {
     }
 }
 
-fn write_members<'a>(out: &mut String, members: impl Iterator<Item = (&'a String, &'a Value)>, sort_keys: bool) {
+fn write_members<'a>(
+    out: &mut String,
+    members: impl Iterator<Item = (&'a String, &'a Value)>,
+    sort_keys: bool,
+) {
     for (i, (k, v)) in members.enumerate() {
         if i > 0 {
             out.push(',');
@@ -424,7 +442,9 @@ pub fn write_f64(out: &mut String, f: f64) {
     let sci = format!("{f:e}");
     let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    let (neg, mantissa) = mantissa.strip_prefix('-').map_or((false, mantissa), |m| (true, m));
+    let (neg, mantissa) = mantissa
+        .strip_prefix('-')
+        .map_or((false, mantissa), |m| (true, m));
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
     let kk = exp + 1; // value = 0.d1d2... × 10^kk
     if neg {
@@ -506,8 +526,23 @@ mod tests {
     fn parser_keeps_number_kinds_and_rejects_bad_input() {
         let v = from_str(r#"{"a":24,"b":24.0,"c":9007199254740993,"d":18446744073709551616,"e":-9223372036854775808}"#)
             .unwrap();
-        assert_eq!(v.to_json(), r#"{"a":24,"b":24.0,"c":9007199254740993,"d":1.8446744073709552e+19,"e":-9223372036854775808}"#);
-        for bad in ["", " ", "NaN", "[1,]", "{\"a\":1,}", "01", "1.", "\"\\ud800\"", "[1] x", "{'a':1}", "\"a\u{1}\""] {
+        assert_eq!(
+            v.to_json(),
+            r#"{"a":24,"b":24.0,"c":9007199254740993,"d":1.8446744073709552e+19,"e":-9223372036854775808}"#
+        );
+        for bad in [
+            "",
+            " ",
+            "NaN",
+            "[1,]",
+            "{\"a\":1,}",
+            "01",
+            "1.",
+            "\"\\ud800\"",
+            "[1] x",
+            "{'a':1}",
+            "\"a\u{1}\"",
+        ] {
             assert!(from_str(bad).is_err(), "{bad:?}");
         }
         let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
@@ -518,12 +553,18 @@ mod tests {
 
     #[test]
     fn duplicate_keys_keep_the_first_position_and_the_last_value() {
-        assert_eq!(from_str(r#"{"a":1,"b":2,"a":3}"#).unwrap().to_json(), r#"{"a":3,"b":2}"#);
+        assert_eq!(
+            from_str(r#"{"a":1,"b":2,"a":3}"#).unwrap().to_json(),
+            r#"{"a":3,"b":2}"#
+        );
     }
 
     #[test]
     fn strings_escape_like_the_reference() {
         let v = from_str(r#""é\u0001\b\t\n\f\r\"\\/\u007f\u2028😀""#).unwrap();
-        assert_eq!(v.to_json(), "\"é\\u0001\\b\\t\\n\\f\\r\\\"\\\\/\u{7f}\u{2028}😀\"");
+        assert_eq!(
+            v.to_json(),
+            "\"é\\u0001\\b\\t\\n\\f\\r\\\"\\\\/\u{7f}\u{2028}😀\""
+        );
     }
 }

@@ -24,11 +24,12 @@ mod resources;
 
 pub use codec::{Encoder, FieldValue, Fields, Model};
 pub use messages::{
-    FileMetadata, Heartbeat, HeartbeatReply, ResultReply, SecurityContext, TaskError, TaskPayload, TaskResult,
-    TokenResponse, WorkerCommand, WorkerEventPayload, WorkerRegistration,
+    FileMetadata, Heartbeat, HeartbeatReply, ResultReply, SecurityContext, TaskError, TaskPayload,
+    TaskResult, TokenResponse, WorkerCommand, WorkerEventPayload, WorkerRegistration,
 };
 pub use resources::{
-    DeviceUsage, HardwareDevice, InstalledArtifact, Resources, ResourcesUsage, SkillInfo, WorkerCapabilities,
+    DeviceUsage, HardwareDevice, InstalledArtifact, Resources, ResourcesUsage, SkillInfo,
+    WorkerCapabilities,
 };
 
 /// Defines a model struct and its [`Model`] implementation from a field table.

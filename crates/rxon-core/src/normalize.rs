@@ -28,7 +28,10 @@ pub enum EncodeError {
 impl fmt::Display for EncodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::TooDeep => write!(f, "Maximum recursion depth ({B17_MAX_DEPTH}) exceeded in to_dict"),
+            Self::TooDeep => write!(
+                f,
+                "Maximum recursion depth ({B17_MAX_DEPTH}) exceeded in to_dict"
+            ),
             Self::IntegerOutOfRange => f.write_str("Integer exceeds 64-bit range"),
         }
     }
@@ -62,9 +65,12 @@ pub fn normalize_owned(v: Value, version: ProtocolVersion) -> Result<Value, Enco
 fn b9(v: &Value) -> Value {
     match v {
         Value::Array(a) => Value::Array(a.iter().filter(|x| !x.is_null()).map(b9).collect()),
-        Value::Object(m) => {
-            Value::Object(m.iter().filter(|(_, x)| !x.is_null()).map(|(k, x)| (k.clone(), b9(x))).collect())
-        }
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| (k.clone(), b9(x)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -84,7 +90,10 @@ fn b17_number(n: Number) -> Result<Value, EncodeError> {
     match n.as_float() {
         None => Ok(Value::Number(n)),
         Some(f) if !f.is_finite() => Ok(Value::Null),
-        Some(f) if f.fract() == 0.0 => n.to_integer().map(Value::Number).ok_or(EncodeError::IntegerOutOfRange),
+        Some(f) if f.fract() == 0.0 => n
+            .to_integer()
+            .map(Value::Number)
+            .ok_or(EncodeError::IntegerOutOfRange),
         Some(_) => Ok(Value::Number(n)),
     }
 }
@@ -115,15 +124,25 @@ mod tests {
 
     #[test]
     fn versions_differ_as_the_spec_says() {
-        let v = json::from_str(r#"{"b":1.0,"a":[1,null,2.5,-0.0],"n":null,"z":{"x":null}}"#).unwrap();
-        assert_eq!(normalize(&v, ProtocolVersion::V1_0b9).unwrap().to_json(), r#"{"b":1.0,"a":[1,2.5,-0.0],"z":{}}"#);
-        assert_eq!(normalize(&v, ProtocolVersion::V1_0b17).unwrap().to_json(), r#"{"a":[1,null,2.5,0],"b":1,"z":{}}"#);
+        let v =
+            json::from_str(r#"{"b":1.0,"a":[1,null,2.5,-0.0],"n":null,"z":{"x":null}}"#).unwrap();
+        assert_eq!(
+            normalize(&v, ProtocolVersion::V1_0b9).unwrap().to_json(),
+            r#"{"b":1.0,"a":[1,2.5,-0.0],"z":{}}"#
+        );
+        assert_eq!(
+            normalize(&v, ProtocolVersion::V1_0b17).unwrap().to_json(),
+            r#"{"a":[1,null,2.5,0],"b":1,"z":{}}"#
+        );
     }
 
     #[test]
     fn b17_limits() {
         let big = json::from_str(r#"{"x":1e300}"#).unwrap();
-        assert_eq!(normalize(&big, ProtocolVersion::V1_0b17), Err(EncodeError::IntegerOutOfRange));
+        assert_eq!(
+            normalize(&big, ProtocolVersion::V1_0b17),
+            Err(EncodeError::IntegerOutOfRange)
+        );
         assert!(normalize(&big, ProtocolVersion::V1_0b9).is_ok());
         let mut deep = Value::from(1);
         for _ in 0..B17_MAX_DEPTH {
@@ -131,6 +150,9 @@ mod tests {
         }
         assert!(normalize(&deep, ProtocolVersion::V1_0b17).is_ok());
         let deeper = Value::Array(vec![deep]);
-        assert_eq!(normalize(&deeper, ProtocolVersion::V1_0b17), Err(EncodeError::TooDeep));
+        assert_eq!(
+            normalize(&deeper, ProtocolVersion::V1_0b17),
+            Err(EncodeError::TooDeep)
+        );
     }
 }

@@ -7,8 +7,8 @@
 
 use crate::error::Result;
 use crate::model::{
-    Heartbeat, HeartbeatReply, ResultReply, TaskPayload, TaskResult, TokenResponse, WorkerCommand, WorkerEventPayload,
-    WorkerRegistration,
+    Heartbeat, HeartbeatReply, ResultReply, TaskPayload, TaskResult, TokenResponse, WorkerCommand,
+    WorkerEventPayload, WorkerRegistration,
 };
 use crate::value::Value;
 use std::future::Future;
@@ -33,7 +33,11 @@ pub struct PollOptions {
 
 impl Default for PollOptions {
     fn default() -> Self {
-        Self { timeout: Duration::from_secs(30), available_skills: None, hot_skills: None }
+        Self {
+            timeout: Duration::from_secs(30),
+            available_skills: None,
+            hot_skills: None,
+        }
     }
 }
 
@@ -41,7 +45,10 @@ impl PollOptions {
     /// Options with a timeout.
     #[must_use]
     pub fn with_timeout(timeout: Duration) -> Self {
-        Self { timeout, ..Self::default() }
+        Self {
+            timeout,
+            ..Self::default()
+        }
     }
 
     /// Sets the available skills.
@@ -63,16 +70,25 @@ impl PollOptions {
 pub trait Transport: Send + Sync {
     /// Registers the worker; returns the orchestrator's answer as received. A 1.0b17 answer
     /// that carries an `access_token` is adopted as the new credential.
-    fn register(&self, registration: &WorkerRegistration) -> impl Future<Output = Result<Value>> + Send;
+    fn register(
+        &self,
+        registration: &WorkerRegistration,
+    ) -> impl Future<Output = Result<Value>> + Send;
 
     /// Long-polls for the next task; `None` when the orchestrator had none within the timeout.
-    fn poll_task(&self, options: &PollOptions) -> impl Future<Output = Result<Option<TaskPayload>>> + Send;
+    fn poll_task(
+        &self,
+        options: &PollOptions,
+    ) -> impl Future<Output = Result<Option<TaskPayload>>> + Send;
 
     /// Sends a result; an `ignored` answer is [`ResultReply::Ignored`], not an error.
     fn send_result(&self, result: &TaskResult) -> impl Future<Output = Result<ResultReply>> + Send;
 
     /// Sends a heartbeat (`None`: an empty PATCH that only refreshes the registration).
-    fn send_heartbeat(&self, heartbeat: Option<&Heartbeat>) -> impl Future<Output = Result<HeartbeatReply>> + Send;
+    fn send_heartbeat(
+        &self,
+        heartbeat: Option<&Heartbeat>,
+    ) -> impl Future<Output = Result<HeartbeatReply>> + Send;
 
     /// Emits an event (over the command socket when one is open, else over HTTP).
     fn emit_event(&self, event: &WorkerEventPayload) -> impl Future<Output = Result<()>> + Send;
@@ -96,10 +112,19 @@ pub trait CommandChannel: Send + Sync {
 /// behind `Arc<dyn DynTransport>`; implemented for every type that has both.
 #[allow(missing_docs)]
 pub trait DynTransport: Send + Sync {
-    fn register_dyn<'a>(&'a self, registration: &'a WorkerRegistration) -> BoxFuture<'a, Result<Value>>;
-    fn poll_task_dyn<'a>(&'a self, options: &'a PollOptions) -> BoxFuture<'a, Result<Option<TaskPayload>>>;
+    fn register_dyn<'a>(
+        &'a self,
+        registration: &'a WorkerRegistration,
+    ) -> BoxFuture<'a, Result<Value>>;
+    fn poll_task_dyn<'a>(
+        &'a self,
+        options: &'a PollOptions,
+    ) -> BoxFuture<'a, Result<Option<TaskPayload>>>;
     fn send_result_dyn<'a>(&'a self, result: &'a TaskResult) -> BoxFuture<'a, Result<ResultReply>>;
-    fn send_heartbeat_dyn<'a>(&'a self, heartbeat: Option<&'a Heartbeat>) -> BoxFuture<'a, Result<HeartbeatReply>>;
+    fn send_heartbeat_dyn<'a>(
+        &'a self,
+        heartbeat: Option<&'a Heartbeat>,
+    ) -> BoxFuture<'a, Result<HeartbeatReply>>;
     fn emit_event_dyn<'a>(&'a self, event: &'a WorkerEventPayload) -> BoxFuture<'a, Result<()>>;
     fn refresh_token_dyn(&self) -> BoxFuture<'_, Result<Option<TokenResponse>>>;
     fn close_dyn(&self) -> BoxFuture<'_, ()>;
@@ -107,16 +132,25 @@ pub trait DynTransport: Send + Sync {
 }
 
 impl<T: Transport + CommandChannel> DynTransport for T {
-    fn register_dyn<'a>(&'a self, registration: &'a WorkerRegistration) -> BoxFuture<'a, Result<Value>> {
+    fn register_dyn<'a>(
+        &'a self,
+        registration: &'a WorkerRegistration,
+    ) -> BoxFuture<'a, Result<Value>> {
         Box::pin(self.register(registration))
     }
-    fn poll_task_dyn<'a>(&'a self, options: &'a PollOptions) -> BoxFuture<'a, Result<Option<TaskPayload>>> {
+    fn poll_task_dyn<'a>(
+        &'a self,
+        options: &'a PollOptions,
+    ) -> BoxFuture<'a, Result<Option<TaskPayload>>> {
         Box::pin(self.poll_task(options))
     }
     fn send_result_dyn<'a>(&'a self, result: &'a TaskResult) -> BoxFuture<'a, Result<ResultReply>> {
         Box::pin(self.send_result(result))
     }
-    fn send_heartbeat_dyn<'a>(&'a self, heartbeat: Option<&'a Heartbeat>) -> BoxFuture<'a, Result<HeartbeatReply>> {
+    fn send_heartbeat_dyn<'a>(
+        &'a self,
+        heartbeat: Option<&'a Heartbeat>,
+    ) -> BoxFuture<'a, Result<HeartbeatReply>> {
         Box::pin(self.send_heartbeat(heartbeat))
     }
     fn emit_event_dyn<'a>(&'a self, event: &'a WorkerEventPayload) -> BoxFuture<'a, Result<()>> {

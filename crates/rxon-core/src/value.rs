@@ -146,10 +146,14 @@ impl Number {
     pub fn numeric_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         match (self.0, other.0) {
             (N::Float(_), _) | (_, N::Float(_)) => {
-                if let (Some(a), Some(b)) = (self.as_i128(), other.to_integer().and_then(|n| n.as_i128())) {
+                if let (Some(a), Some(b)) =
+                    (self.as_i128(), other.to_integer().and_then(|n| n.as_i128()))
+                {
                     return Some(a.cmp(&b));
                 }
-                if let (Some(a), Some(b)) = (self.to_integer().and_then(|n| n.as_i128()), other.as_i128()) {
+                if let (Some(a), Some(b)) =
+                    (self.to_integer().and_then(|n| n.as_i128()), other.as_i128())
+                {
                     return Some(a.cmp(&b));
                 }
                 self.as_f64().partial_cmp(&other.as_f64())
@@ -382,13 +386,18 @@ pub struct Map<V = Value> {
 
 impl<V> Default for Map<V> {
     fn default() -> Self {
-        Self { entries: Vec::new(), index: None }
+        Self {
+            entries: Vec::new(),
+            index: None,
+        }
     }
 }
 
 impl<V: fmt::Debug> fmt::Debug for Map<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.entries.iter().map(|(k, v)| (k, v))).finish()
+        f.debug_map()
+            .entries(self.entries.iter().map(|(k, v)| (k, v)))
+            .finish()
     }
 }
 
@@ -408,7 +417,10 @@ impl<V> Map<V> {
     /// An empty map with room for `n` members.
     #[must_use]
     pub fn with_capacity(n: usize) -> Self {
-        Self { entries: Vec::with_capacity(n), index: None }
+        Self {
+            entries: Vec::with_capacity(n),
+            index: None,
+        }
     }
 
     /// Number of members.
@@ -433,7 +445,9 @@ impl<V> Map<V> {
     /// The value for `key`.
     #[must_use]
     pub fn get(&self, key: &str) -> Option<&V> {
-        self.position(key).and_then(|i| self.entries.get(i)).map(|(_, v)| v)
+        self.position(key)
+            .and_then(|i| self.entries.get(i))
+            .map(|(_, v)| v)
     }
 
     /// The value for `key`, mutably.
@@ -476,7 +490,13 @@ impl<V> Map<V> {
 
     fn rebuild_index(&mut self) {
         if self.entries.len() > INDEX_THRESHOLD {
-            self.index = Some(self.entries.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect());
+            self.index = Some(
+                self.entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, _))| (k.clone(), i))
+                    .collect(),
+            );
         } else {
             self.index = None;
         }
@@ -520,7 +540,10 @@ impl<V> Map<V> {
 
     /// Maps every value, keeping keys and order.
     pub fn map_values<W>(self, mut f: impl FnMut(V) -> W) -> Map<W> {
-        Map { entries: self.entries.into_iter().map(|(k, v)| (k, f(v))).collect(), index: self.index }
+        Map {
+            entries: self.entries.into_iter().map(|(k, v)| (k, f(v))).collect(),
+            index: self.index,
+        }
     }
 }
 
@@ -534,7 +557,10 @@ impl<V> IntoIterator for Map<V> {
 
 impl<'a, V> IntoIterator for &'a Map<V> {
     type Item = (&'a String, &'a V);
-    type IntoIter = std::iter::Map<std::slice::Iter<'a, (String, V)>, fn(&'a (String, V)) -> (&'a String, &'a V)>;
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, V)>,
+        fn(&'a (String, V)) -> (&'a String, &'a V),
+    >;
     fn into_iter(self) -> Self::IntoIter {
         self.entries.iter().map(|(k, v)| (k, v))
     }

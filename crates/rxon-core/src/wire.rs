@@ -180,8 +180,13 @@ str_consts! {
 }
 
 /// Terminal job states (1.0b17).
-pub const TERMINAL_STATES: [&str; 5] =
-    [JOB_STATUS_CANCELLED, JOB_STATUS_ERROR, JOB_STATUS_FAILED, JOB_STATUS_FINISHED, JOB_STATUS_QUARANTINED];
+pub const TERMINAL_STATES: [&str; 5] = [
+    JOB_STATUS_CANCELLED,
+    JOB_STATUS_ERROR,
+    JOB_STATUS_FAILED,
+    JOB_STATUS_FINISHED,
+    JOB_STATUS_QUARANTINED,
+];
 
 /// The wire error codes (values of `TaskError.code` and of `code` in 429 bodies).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -263,7 +268,10 @@ impl fmt::Display for ErrorCode {
 impl FromStr for ErrorCode {
     type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| UnknownName(s.to_owned()))
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| UnknownName(s.to_owned()))
     }
 }
 

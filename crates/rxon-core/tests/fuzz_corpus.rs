@@ -20,7 +20,9 @@ const TARGETS: [(&str, Target); 5] = [
 const MUTATIONS: usize = 30_000;
 
 fn corpus(target: &str) -> Vec<Vec<u8>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus").join(target);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(target);
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
@@ -45,8 +47,20 @@ impl Rng {
 }
 
 const TOKENS: [&[u8]; 14] = [
-    b"{", b"}", b"[", b"]", b",", b":", b"\"", b"null", b"1e400", b"-0.0", b"\\ud800", b"18446744073709551616",
-    b"{\"a\":", b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b",",
+    b":",
+    b"\"",
+    b"null",
+    b"1e400",
+    b"-0.0",
+    b"\\ud800",
+    b"18446744073709551616",
+    b"{\"a\":",
+    b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
 ];
 
 fn mutate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {

@@ -13,7 +13,13 @@ use rxon_core::{ProtocolVersion, Value};
 const FIXTURE: &str = include_str!("fixtures/models.json");
 
 /// Why a difference is deliberate, or `None` when it is a bug.
-fn deliberate(id: &str, label: &str, want: &Outcome, got: &Outcome, b17_want: &Outcome) -> Option<&'static str> {
+fn deliberate(
+    id: &str,
+    label: &str,
+    want: &Outcome,
+    got: &Outcome,
+    b17_want: &Outcome,
+) -> Option<&'static str> {
     match (label, want, got) {
         // 1.0b9 decodes without any type check (spec §3.4): wrong types pass through verbatim.
         // We decode with types; the strict 1.0b17 reference rejects the same input.
@@ -40,9 +46,14 @@ fn loose_eq(a: &str, b: &str) -> bool {
     fn eq(a: &Value, b: &Value) -> bool {
         match (a, b) {
             (Value::Number(x), Value::Number(y)) => x.numeric_eq(y),
-            (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| eq(p, q)),
+            (Value::Array(x), Value::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| eq(p, q))
+            }
             (Value::Object(x), Value::Object(y)) => {
-                x.len() == y.len() && x.iter().zip(y.iter()).all(|((k1, v1), (k2, v2))| k1 == k2 && eq(v1, v2))
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y.iter())
+                        .all(|((k1, v1), (k2, v2))| k1 == k2 && eq(v1, v2))
             }
             _ => a == b,
         }
@@ -52,7 +63,10 @@ fn loose_eq(a: &str, b: &str) -> bool {
 
 #[derive(Debug, PartialEq)]
 enum Outcome {
-    Ok { json: String, canonical: Option<String> },
+    Ok {
+        json: String,
+        canonical: Option<String>,
+    },
     Error,
     /// The field does not exist in that version's model.
     NotApplicable,
@@ -63,7 +77,10 @@ fn run<M: Model>(input: &Value, version: ProtocolVersion, canonical: bool) -> Ou
         Err(_) => Outcome::Error,
         Ok(m) => match m.to_value(version) {
             Err(_) => Outcome::Error,
-            Ok(v) => Outcome::Ok { json: v.to_json(), canonical: canonical.then(|| json::to_string_sorted(&v)) },
+            Ok(v) => Outcome::Ok {
+                json: v.to_json(),
+                canonical: canonical.then(|| json::to_string_sorted(&v)),
+            },
         },
     }
 }
@@ -88,9 +105,16 @@ fn expected(e: &Value, canonical: bool) -> Outcome {
     match e.get("outcome").and_then(Value::as_str) {
         Some("ok") => Outcome::Ok {
             json: e.get("json").and_then(Value::as_str).unwrap().to_owned(),
-            canonical: canonical.then(|| e.get("canonical").and_then(Value::as_str).unwrap().to_owned()),
+            canonical: canonical.then(|| {
+                e.get("canonical")
+                    .and_then(Value::as_str)
+                    .unwrap()
+                    .to_owned()
+            }),
         },
-        Some("error") if e.get("stage").and_then(Value::as_str) == Some("construct") => Outcome::NotApplicable,
+        Some("error") if e.get("stage").and_then(Value::as_str) == Some("construct") => {
+            Outcome::NotApplicable
+        }
         Some("error" | "passthrough") => Outcome::Error,
         other => panic!("unknown outcome {other:?}"),
     }
@@ -108,15 +132,26 @@ fn every_model_vector_matches_the_reference() {
             let model = case.get("model").and_then(Value::as_str).unwrap();
             let input = match case.get("fields") {
                 Some(f) => f.clone(),
-                None => match json::from_str(case.get("input_json").and_then(Value::as_str).unwrap()) {
-                    Ok(v) => v,
-                    // Unparsable text: the reference fails at the parse stage, and so does our parser.
-                    Err(_) => Value::Null,
-                },
+                None => {
+                    match json::from_str(case.get("input_json").and_then(Value::as_str).unwrap()) {
+                        Ok(v) => v,
+                        // Unparsable text: the reference fails at the parse stage, and so does our parser.
+                        Err(_) => Value::Null,
+                    }
+                }
             };
-            let b17_want = expected(case.get("expected").and_then(|e| e.get("b17")).unwrap(), canonical);
-            for (label, version) in [("b9", ProtocolVersion::V1_0b9), ("b17", ProtocolVersion::V1_0b17)] {
-                let want = expected(case.get("expected").and_then(|e| e.get(label)).unwrap(), canonical);
+            let b17_want = expected(
+                case.get("expected").and_then(|e| e.get("b17")).unwrap(),
+                canonical,
+            );
+            for (label, version) in [
+                ("b9", ProtocolVersion::V1_0b9),
+                ("b17", ProtocolVersion::V1_0b17),
+            ] {
+                let want = expected(
+                    case.get("expected").and_then(|e| e.get(label)).unwrap(),
+                    canonical,
+                );
                 if want == Outcome::NotApplicable {
                     continue;
                 }
@@ -125,7 +160,9 @@ fn every_model_vector_matches_the_reference() {
                 if got != want {
                     match deliberate(id, label, &want, &got, &b17_want) {
                         Some(reason) => *explained.entry(reason).or_default() += 1,
-                        None => unexplained.push(format!("{section} {id} [{label}]\n   want {want:?}\n   got  {got:?}")),
+                        None => unexplained.push(format!(
+                            "{section} {id} [{label}]\n   want {want:?}\n   got  {got:?}"
+                        )),
                     }
                 }
             }
@@ -133,7 +170,12 @@ fn every_model_vector_matches_the_reference() {
     }
     println!("checked {checked} cases; deliberate differences: {explained:#?}");
     assert!(checked > 600, "only {checked} checks ran");
-    assert!(unexplained.is_empty(), "{} differences:\n{}", unexplained.len(), unexplained.join("\n"));
+    assert!(
+        unexplained.is_empty(),
+        "{} differences:\n{}",
+        unexplained.len(),
+        unexplained.join("\n")
+    );
 }
 
 fn decode_error<M: Model>(input: &Value) -> Option<String> {
@@ -151,20 +193,51 @@ fn decode_errors_name_the_field_like_the_reference() {
         if e.get("stage").and_then(Value::as_str) != Some("from_dict") {
             continue;
         }
-        let want = e.get("error").and_then(Value::as_str).unwrap().trim_start_matches("ValueError: ");
-        let Ok(input) = json::from_str(case.get("input_json").and_then(Value::as_str).unwrap()) else { continue };
+        let want = e
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap()
+            .trim_start_matches("ValueError: ");
+        let Ok(input) = json::from_str(case.get("input_json").and_then(Value::as_str).unwrap())
+        else {
+            continue;
+        };
         let model = case.get("model").and_then(Value::as_str).unwrap();
         macro_rules! err { ($($m:ident),*) => { match model { $( stringify!($m) => decode_error::<rxon_core::$m>(&input), )* _ => unreachable!() } } }
-        let got = err!(HardwareDevice, DeviceUsage, ResourcesUsage, Resources, InstalledArtifact, SkillInfo,
-            SecurityContext, WorkerCapabilities, FileMetadata, WorkerRegistration, TokenResponse,
-            WorkerEventPayload, WorkerCommand, TaskPayload, TaskError, TaskResult, Heartbeat);
+        let got = err!(
+            HardwareDevice,
+            DeviceUsage,
+            ResourcesUsage,
+            Resources,
+            InstalledArtifact,
+            SkillInfo,
+            SecurityContext,
+            WorkerCapabilities,
+            FileMetadata,
+            WorkerRegistration,
+            TokenResponse,
+            WorkerEventPayload,
+            WorkerCommand,
+            TaskPayload,
+            TaskError,
+            TaskResult,
+            Heartbeat
+        );
         // Cases we accept on purpose (integral floats, deadlines) have no error to compare.
         let Some(got) = got else { continue };
         compared += 1;
         if got != want {
-            mismatches.push(format!("{}\n   want {want}\n   got  {got}", case.get("id").and_then(Value::as_str).unwrap()));
+            mismatches.push(format!(
+                "{}\n   want {want}\n   got  {got}",
+                case.get("id").and_then(Value::as_str).unwrap()
+            ));
         }
     }
     assert!(compared > 100, "only {compared} compared");
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }

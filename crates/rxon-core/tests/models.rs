@@ -2,8 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use rxon_core::{
-    DecodeErrorKind, Error, ErrorCode, HeartbeatReply, Model, ProtocolVersion, Resources, ResultReply, TaskPayload,
-    TaskResult, Value, json,
+    DecodeErrorKind, Error, ErrorCode, HeartbeatReply, Model, ProtocolVersion, Resources,
+    ResultReply, TaskPayload, TaskResult, Value, json,
 };
 
 const B9: ProtocolVersion = ProtocolVersion::V1_0b9;
@@ -17,9 +17,13 @@ fn fractional_deadlines_and_integral_floats_decode() {
     assert_eq!(t.timestamp, Some(1_767_225_600));
     assert_eq!(t.step, Some(2));
     // A fractional value in an integer field is still a contract violation naming the field.
-    let e = TaskPayload::from_json(br#"{"job_id":"j","task_id":"t","type":"x","timestamp":1.5}"#).unwrap_err();
+    let e = TaskPayload::from_json(br#"{"job_id":"j","task_id":"t","type":"x","timestamp":1.5}"#)
+        .unwrap_err();
     assert_eq!(e.field(), "timestamp");
-    assert!(matches!(e.kind, DecodeErrorKind::WrongType { got: "float", .. }));
+    assert!(matches!(
+        e.kind,
+        DecodeErrorKind::WrongType { got: "float", .. }
+    ));
 }
 
 #[test]
@@ -28,28 +32,52 @@ fn defaults_are_omitted_by_b17_and_written_by_b9() {
     assert_eq!(r.status(), "success");
     assert!(r.is_success());
     assert_eq!(r.to_json(B17).unwrap(), r#"{"job_id":"j","task_id":"t"}"#);
-    assert_eq!(r.to_json(B9).unwrap(), r#"{"job_id":"j","task_id":"t","status":"success"}"#);
+    assert_eq!(
+        r.to_json(B9).unwrap(),
+        r#"{"job_id":"j","task_id":"t","status":"success"}"#
+    );
     // A received default is kept, as the reference keeps decoded strings.
     let r = TaskResult::from_json(br#"{"job_id":"j","task_id":"t","status":"success"}"#).unwrap();
-    assert_eq!(r.to_json(B17).unwrap(), r#"{"job_id":"j","status":"success","task_id":"t"}"#);
+    assert_eq!(
+        r.to_json(B17).unwrap(),
+        r#"{"job_id":"j","status":"success","task_id":"t"}"#
+    );
     // Small integer defaults vanish under 1.0b17 even when sent (identity rule, spec §3.3).
-    let t = TaskPayload::from_json(br#"{"job_id":"j","task_id":"t","type":"x","step":0,"depth":3}"#).unwrap();
-    assert_eq!(t.to_json(B17).unwrap(), r#"{"depth":3,"job_id":"j","task_id":"t","type":"x"}"#);
+    let t =
+        TaskPayload::from_json(br#"{"job_id":"j","task_id":"t","type":"x","step":0,"depth":3}"#)
+            .unwrap();
+    assert_eq!(
+        t.to_json(B17).unwrap(),
+        r#"{"depth":3,"job_id":"j","task_id":"t","type":"x"}"#
+    );
 }
 
 #[test]
 fn b9_only_resource_fields_are_decoded_but_not_sent_to_b17_peers() {
-    let r = Resources::from_json(br#"{"cpu_cores":8,"ram_gb":32,"max_concurrent_tasks":2}"#).unwrap();
+    let r =
+        Resources::from_json(br#"{"cpu_cores":8,"ram_gb":32,"max_concurrent_tasks":2}"#).unwrap();
     assert_eq!(r.cpu_cores, Some(8));
     assert_eq!(r.to_json(B17).unwrap(), "{}");
-    assert_eq!(r.to_json(B9).unwrap(), r#"{"max_concurrent_tasks":2,"cpu_cores":8,"ram_gb":32.0}"#);
+    assert_eq!(
+        r.to_json(B9).unwrap(),
+        r#"{"max_concurrent_tasks":2,"cpu_cores":8,"ram_gb":32.0}"#
+    );
 }
 
 #[test]
 fn non_objects_are_rejected_not_passed_through() {
     for text in ["[1]", "null", "\"task\"", "5"] {
         let e = TaskPayload::from_json(text.as_bytes()).unwrap_err();
-        assert!(matches!(e.kind, DecodeErrorKind::WrongType { expected: "object", .. }), "{text}: {e}");
+        assert!(
+            matches!(
+                e.kind,
+                DecodeErrorKind::WrongType {
+                    expected: "object",
+                    ..
+                }
+            ),
+            "{text}: {e}"
+        );
     }
     let e = TaskPayload::from_json(b"{\"job_id\":").unwrap_err();
     assert!(matches!(e.kind, DecodeErrorKind::InvalidJson(_)));
@@ -60,27 +88,51 @@ fn non_objects_are_rejected_not_passed_through() {
 
 #[test]
 fn heartbeat_and_result_replies_are_read_leniently() {
-    let r = HeartbeatReply::from_value(json!({"status": "ok", "cancel_task_ids": ["a", 5, "b"], "require_full_sync": true, "next_heartbeat_jitter_ms": "250"}));
+    let r = HeartbeatReply::from_value(
+        json!({"status": "ok", "cancel_task_ids": ["a", 5, "b"], "require_full_sync": true, "next_heartbeat_jitter_ms": "250"}),
+    );
     assert_eq!(r.cancel_task_ids, ["a", "b"]);
     assert!(r.require_full_sync);
     assert_eq!(r.next_heartbeat_jitter_ms, Some(250.0));
     let empty = HeartbeatReply::from_value(Value::Null);
     assert!(!empty.require_full_sync && empty.cancel_task_ids.is_empty());
 
-    let ignored = ResultReply::from_value(json!({"status": "ignored", "reason": "job_cancelled", "message": "late"}));
-    assert_eq!(ignored, ResultReply::Ignored { reason: "job_cancelled".into(), message: Some("late".into()) });
+    let ignored = ResultReply::from_value(
+        json!({"status": "ignored", "reason": "job_cancelled", "message": "late"}),
+    );
+    assert_eq!(
+        ignored,
+        ResultReply::Ignored {
+            reason: "job_cancelled".into(),
+            message: Some("late".into())
+        }
+    );
     assert!(ResultReply::from_value(json!({"status": "accepted"})).is_accepted());
 }
 
 #[test]
 fn errors_map_to_wire_codes_and_statuses() {
-    let rl = Error::RateLimited { message: "slow down".into(), retry_after: Some(std::time::Duration::from_secs(2)), code: "LIMIT_EXCEEDED_ERROR".into() };
+    let rl = Error::RateLimited {
+        message: "slow down".into(),
+        retry_after: Some(std::time::Duration::from_secs(2)),
+        code: "LIMIT_EXCEEDED_ERROR".into(),
+    };
     assert_eq!(rl.http_status(), 429);
     assert_eq!(rl.code(), ErrorCode::LimitExceeded);
     assert!(rl.is_retryable());
-    assert_eq!(Error::Auth { message: "no".into(), status: None }.http_status(), 403);
+    assert_eq!(
+        Error::Auth {
+            message: "no".into(),
+            status: None
+        }
+        .http_status(),
+        403
+    );
     assert_eq!(Error::internal("boom").http_status(), 500);
-    assert_eq!("INTEGRITY_MISMATCH_ERROR".parse::<ErrorCode>().unwrap(), ErrorCode::IntegrityMismatch);
+    assert_eq!(
+        "INTEGRITY_MISMATCH_ERROR".parse::<ErrorCode>().unwrap(),
+        ErrorCode::IntegrityMismatch
+    );
 }
 
 #[test]

@@ -56,7 +56,10 @@ impl Cx<'_> {
         DecodeError {
             model: self.model,
             path: self.path.to_string(),
-            kind: DecodeErrorKind::WrongType { expected, got: got.type_name() },
+            kind: DecodeErrorKind::WrongType {
+                expected,
+                got: got.type_name(),
+            },
         }
     }
 }
@@ -80,7 +83,9 @@ impl FieldValue for String {
     const EXPECTED: &'static str = "str";
     const EXPECTED_OPT: &'static str = "str | null";
     fn decode_field(v: &Value, cx: Cx<'_>, expected: &'static str) -> Result<Self, DecodeError> {
-        v.as_str().map(str::to_owned).ok_or_else(|| cx.wrong_type(expected, v))
+        v.as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| cx.wrong_type(expected, v))
     }
     fn encode_field(&self, _: ProtocolVersion) -> Value {
         Value::String(self.clone())
@@ -92,7 +97,10 @@ impl FieldValue for i64 {
     const EXPECTED_OPT: &'static str = "int | null";
     /// Integers, and integral floats (a deliberate tolerance beyond 1.0b17).
     fn decode_field(v: &Value, cx: Cx<'_>, expected: &'static str) -> Result<Self, DecodeError> {
-        v.as_number().and_then(Number::to_integer).and_then(|n| n.as_i64()).ok_or_else(|| cx.wrong_type(expected, v))
+        v.as_number()
+            .and_then(Number::to_integer)
+            .and_then(|n| n.as_i64())
+            .ok_or_else(|| cx.wrong_type(expected, v))
     }
     fn encode_field(&self, _: ProtocolVersion) -> Value {
         Value::from(*self)
@@ -116,7 +124,9 @@ impl FieldValue for Number {
     const EXPECTED_OPT: &'static str = "float | null";
     /// Any number, kept with its kind.
     fn decode_field(v: &Value, cx: Cx<'_>, expected: &'static str) -> Result<Self, DecodeError> {
-        v.as_number().copied().ok_or_else(|| cx.wrong_type(expected, v))
+        v.as_number()
+            .copied()
+            .ok_or_else(|| cx.wrong_type(expected, v))
     }
     fn encode_field(&self, _: ProtocolVersion) -> Value {
         Value::Number(*self)
@@ -143,7 +153,10 @@ impl<T: FieldValue> FieldValue for Vec<T> {
             .iter()
             .enumerate()
             .map(|(i, item)| {
-                let cx = Cx { model: cx.model, path: Path::Index(&cx.path, i) };
+                let cx = Cx {
+                    model: cx.model,
+                    path: Path::Index(&cx.path, i),
+                };
                 if item.is_null() {
                     return Err(cx.wrong_type(T::EXPECTED, item));
                 }
@@ -163,7 +176,10 @@ impl<T: FieldValue> FieldValue for Map<T> {
         let obj = v.as_object().ok_or_else(|| cx.wrong_type(expected, v))?;
         let mut out = Map::with_capacity(obj.len());
         for (k, item) in obj {
-            let inner = Cx { model: cx.model, path: Path::MapValue(&cx.path) };
+            let inner = Cx {
+                model: cx.model,
+                path: Path::MapValue(&cx.path),
+            };
             // Free-form maps (`Map<Value>`) keep nulls; typed maps refuse them.
             if item.is_null() && T::EXPECTED != "any" {
                 return Err(inner.wrong_type(T::EXPECTED, item));
@@ -173,7 +189,11 @@ impl<T: FieldValue> FieldValue for Map<T> {
         Ok(out)
     }
     fn encode_field(&self, version: ProtocolVersion) -> Value {
-        Value::Object(self.iter().map(|(k, x)| (k.clone(), x.encode_field(version))).collect())
+        Value::Object(
+            self.iter()
+                .map(|(k, x)| (k.clone(), x.encode_field(version)))
+                .collect(),
+        )
     }
 }
 
@@ -196,7 +216,14 @@ pub trait Model: Sized {
     /// # Errors
     /// A [`DecodeError`] naming the offending field; a non-object is a wrong-type error at `$`.
     fn from_value(v: &Value) -> Result<Self, DecodeError> {
-        decode_at(v, Cx { model: Self::NAME, path: Path::Root }, "object")
+        decode_at(
+            v,
+            Cx {
+                model: Self::NAME,
+                path: Path::Root,
+            },
+            "object",
+        )
     }
 
     /// Parses JSON text and decodes it.
@@ -219,7 +246,10 @@ pub trait Model: Sized {
 
     /// The model's members in declaration order, before normalization.
     fn to_raw_value(&self, version: ProtocolVersion) -> Value {
-        let mut e = Encoder { version, map: Map::new() };
+        let mut e = Encoder {
+            version,
+            map: Map::new(),
+        };
         self.encode_fields(&mut e);
         Value::Object(e.map)
     }
@@ -233,7 +263,11 @@ pub trait Model: Sized {
     }
 }
 
-pub(crate) fn decode_at<M: Model>(v: &Value, cx: Cx<'_>, expected: &'static str) -> Result<M, DecodeError> {
+pub(crate) fn decode_at<M: Model>(
+    v: &Value,
+    cx: Cx<'_>,
+    expected: &'static str,
+) -> Result<M, DecodeError> {
     let obj = v.as_object().ok_or_else(|| cx.wrong_type(expected, v))?;
     M::decode_fields(&Fields { obj, cx })
 }
@@ -268,7 +302,10 @@ pub struct Fields<'a> {
 
 impl Fields<'_> {
     fn child<'b>(&'b self, key: &'b str) -> Cx<'b> {
-        Cx { model: self.cx.model, path: Path::Key(&self.cx.path, key) }
+        Cx {
+            model: self.cx.model,
+            path: Path::Key(&self.cx.path, key),
+        }
     }
 
     /// A required field: missing → error; `null` → wrong-type error.
@@ -282,7 +319,9 @@ impl Fields<'_> {
                 path: self.cx.path.to_string(),
                 kind: DecodeErrorKind::MissingField(key),
             }),
-            Some(v) if v.is_null() && T::EXPECTED != "any" => Err(self.child(key).wrong_type(T::EXPECTED, v)),
+            Some(v) if v.is_null() && T::EXPECTED != "any" => {
+                Err(self.child(key).wrong_type(T::EXPECTED, v))
+            }
             Some(v) => T::decode_field(v, self.child(key), T::EXPECTED),
         }
     }
@@ -316,7 +355,11 @@ impl Fields<'_> {
     ///
     /// # Errors
     /// A [`DecodeError`] when present with the wrong type.
-    pub fn opt_as<T: FieldValue>(&self, key: &'static str, expected: &'static str) -> Result<Option<T>, DecodeError> {
+    pub fn opt_as<T: FieldValue>(
+        &self,
+        key: &'static str,
+        expected: &'static str,
+    ) -> Result<Option<T>, DecodeError> {
         match self.obj.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(v) => T::decode_field(v, self.child(key), expected).map(Some),

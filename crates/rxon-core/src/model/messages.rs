@@ -4,7 +4,9 @@ use super::model;
 use crate::value::{Map, Number, Value};
 use crate::wire;
 
-use super::resources::{Resources, ResourcesUsage, SkillInfo, InstalledArtifact, WorkerCapabilities};
+use super::resources::{
+    InstalledArtifact, Resources, ResourcesUsage, SkillInfo, WorkerCapabilities,
+};
 
 model! {
     /// Signature and identity of a message's sender (spec §4.7).
@@ -38,7 +40,10 @@ impl FileMetadata {
     /// Metadata for a URI.
     #[must_use]
     pub fn new(uri: impl Into<String>) -> Self {
-        Self { uri: uri.into(), ..Self::default() }
+        Self {
+            uri: uri.into(),
+            ..Self::default()
+        }
     }
 }
 
@@ -78,7 +83,10 @@ impl WorkerRegistration {
     /// A registration for a worker id.
     #[must_use]
     pub fn new(worker_id: impl Into<String>) -> Self {
-        Self { worker_id: worker_id.into(), ..Self::default() }
+        Self {
+            worker_id: worker_id.into(),
+            ..Self::default()
+        }
     }
 }
 
@@ -152,7 +160,12 @@ impl WorkerCommand {
     /// A `cancel_task` command.
     #[must_use]
     pub fn cancel_task(task_id: impl Into<String>, job_id: Option<String>) -> Self {
-        Self { command: wire::COMMAND_CANCEL_TASK.to_owned(), task_id: Some(task_id.into()), job_id, ..Self::default() }
+        Self {
+            command: wire::COMMAND_CANCEL_TASK.to_owned(),
+            task_id: Some(task_id.into()),
+            job_id,
+            ..Self::default()
+        }
     }
 }
 
@@ -198,8 +211,17 @@ model! {
 impl TaskPayload {
     /// A task with ids and type.
     #[must_use]
-    pub fn new(job_id: impl Into<String>, task_id: impl Into<String>, task_type: impl Into<String>) -> Self {
-        Self { job_id: job_id.into(), task_id: task_id.into(), r#type: task_type.into(), ..Self::default() }
+    pub fn new(
+        job_id: impl Into<String>,
+        task_id: impl Into<String>,
+        task_type: impl Into<String>,
+    ) -> Self {
+        Self {
+            job_id: job_id.into(),
+            task_id: task_id.into(),
+            r#type: task_type.into(),
+            ..Self::default()
+        }
     }
 
     /// The effective priority.
@@ -212,13 +234,17 @@ impl TaskPayload {
     #[must_use]
     #[allow(clippy::cast_possible_truncation)]
     pub fn deadline_secs(&self) -> Option<i64> {
-        self.deadline.map(|n| n.as_i64().unwrap_or_else(|| n.as_f64().trunc() as i64))
+        self.deadline
+            .map(|n| n.as_i64().unwrap_or_else(|| n.as_f64().trunc() as i64))
     }
 
     /// The W3C `traceparent` of the task, when the orchestrator sent one.
     #[must_use]
     pub fn traceparent(&self) -> Option<&str> {
-        self.tracing_context.as_ref().and_then(|t| t.get("traceparent")).map(String::as_str)
+        self.tracing_context
+            .as_ref()
+            .and_then(|t| t.get("traceparent"))
+            .map(String::as_str)
     }
 }
 
@@ -238,7 +264,11 @@ impl TaskError {
     /// An error with a code and message.
     #[must_use]
     pub fn new(code: wire::ErrorCode, message: impl Into<String>) -> Self {
-        Self { code: code.as_str().to_owned(), message: message.into(), details: None }
+        Self {
+            code: code.as_str().to_owned(),
+            message: message.into(),
+            details: None,
+        }
     }
 }
 
@@ -276,7 +306,11 @@ impl TaskResult {
     /// A (successful) result for a task.
     #[must_use]
     pub fn new(job_id: impl Into<String>, task_id: impl Into<String>) -> Self {
-        Self { job_id: job_id.into(), task_id: task_id.into(), ..Self::default() }
+        Self {
+            job_id: job_id.into(),
+            task_id: task_id.into(),
+            ..Self::default()
+        }
     }
 
     /// The effective status: `success` when absent.
@@ -324,7 +358,11 @@ impl Heartbeat {
     /// A heartbeat with a status.
     #[must_use]
     pub fn new(worker_id: impl Into<String>, status: impl Into<String>) -> Self {
-        Self { worker_id: worker_id.into(), status: status.into(), ..Self::default() }
+        Self {
+            worker_id: worker_id.into(),
+            status: status.into(),
+            ..Self::default()
+        }
     }
 }
 
@@ -347,18 +385,29 @@ impl HeartbeatReply {
     /// Reads the keys of interest from an answer.
     #[must_use]
     pub fn from_value(v: Value) -> Self {
-        let require_full_sync = v.get(wire::HB_RESP_REQUIRE_FULL_SYNC).is_some_and(|x| !x.is_falsy());
+        let require_full_sync = v
+            .get(wire::HB_RESP_REQUIRE_FULL_SYNC)
+            .is_some_and(|x| !x.is_falsy());
         let cancel_task_ids = v
             .get(wire::HB_RESP_CANCEL_TASKS)
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         let next_heartbeat_jitter_ms = v.get("next_heartbeat_jitter_ms").and_then(|x| match x {
             Value::Number(n) => Some(n.as_f64()),
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
         });
-        Self { require_full_sync, cancel_task_ids, next_heartbeat_jitter_ms, raw: v }
+        Self {
+            require_full_sync,
+            cancel_task_ids,
+            next_heartbeat_jitter_ms,
+            raw: v,
+        }
     }
 }
 
@@ -384,7 +433,11 @@ impl ResultReply {
     pub fn from_value(v: Value) -> Self {
         if v.get("status").and_then(Value::as_str) == Some("ignored") {
             Self::Ignored {
-                reason: v.get("reason").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                reason: v
+                    .get("reason")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
                 message: v.get("message").and_then(Value::as_str).map(str::to_owned),
             }
         } else {

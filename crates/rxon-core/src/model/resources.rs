@@ -23,7 +23,10 @@ impl HardwareDevice {
     /// A device of the given type.
     #[must_use]
     pub fn new(device_type: impl Into<String>) -> Self {
-        Self { r#type: device_type.into(), ..Self::default() }
+        Self {
+            r#type: device_type.into(),
+            ..Self::default()
+        }
     }
 }
 
@@ -88,7 +91,10 @@ impl InstalledArtifact {
     /// An artifact with the given name and no version.
     #[must_use]
     pub fn new(name: impl Into<String>) -> Self {
-        Self { name: name.into(), ..Self::default() }
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
     }
 
     /// The effective version (`unknown` when not sent).
@@ -128,7 +134,10 @@ impl SkillInfo {
     /// A skill with the given name.
     #[must_use]
     pub fn new(name: impl Into<String>) -> Self {
-        Self { name: name.into(), ..Self::default() }
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
     }
 
     /// The effective schema dialect.
