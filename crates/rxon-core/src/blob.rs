@@ -64,17 +64,32 @@ pub struct BlobUri {
     pub is_directory: bool,
 }
 
-/// A relative path given without a default bucket.
+/// Why a blob address could not be parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BlobUriError(pub String);
+#[non_exhaustive]
+pub enum BlobUriError {
+    /// A relative path (the value) given without a default bucket.
+    RelativeWithoutBucket(String),
+    /// An `s3://` URI whose bucket is not a valid bracketed host (`s3://bad[/key`).
+    InvalidHost {
+        /// The URI.
+        uri: String,
+        /// The reference's message (`Invalid IPv6 URL`, ...).
+        reason: String,
+    },
+}
 
 impl fmt::Display for BlobUriError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Cannot parse relative path '{}' without a default bucket.",
-            self.0
-        )
+        match self {
+            Self::RelativeWithoutBucket(path) => {
+                write!(
+                    f,
+                    "Cannot parse relative path '{path}' without a default bucket."
+                )
+            }
+            Self::InvalidHost { reason, .. } => f.write_str(reason),
+        }
     }
 }
 
@@ -83,11 +98,17 @@ impl std::error::Error for BlobUriError {}
 impl BlobUri {
     /// Parses `uri` with the reference's rules: only a lowercase `s3://` prefix makes a URI
     /// (bucket = authority verbatim, key = path without leading slashes, query and fragment
-    /// dropped, `prefix` not applied); anything else is a key in `default_bucket`, after
-    /// `prefix` (plain concatenation).
+    /// dropped, tab/CR/LF removed, `prefix` not applied); anything else is a key in
+    /// `default_bucket`, after `prefix` (plain concatenation). `is_directory` says whether the
+    /// input as given ends with `/`.
+    ///
+    /// A bracketed bucket (`[::1]`) must be an IPv6 address (with an optional zone) or an
+    /// `IPvFuture` literal, as the reference's URL parser requires. (Its Unicode NFKC check of
+    /// non-ASCII authorities is not reproduced.)
     ///
     /// # Errors
-    /// [`BlobUriError`] for a relative path when `default_bucket` is empty.
+    /// [`BlobUriError::RelativeWithoutBucket`] for a relative path when `default_bucket` is
+    /// empty; [`BlobUriError::InvalidHost`] for an unbalanced or invalid bracketed host.
     pub fn parse(
         uri: &str,
         default_bucket: Option<&str>,
@@ -95,8 +116,23 @@ impl BlobUri {
     ) -> Result<Self, BlobUriError> {
         let is_directory = uri.ends_with('/');
         if let Some(rest) = uri.strip_prefix("s3://") {
-            let rest = rest.split(['?', '#']).next().unwrap_or_default();
-            let (bucket, path) = rest.split_once('/').unwrap_or((rest, ""));
+            let cleaned: String;
+            let rest = if rest.contains(['\t', '\r', '\n']) {
+                cleaned = rest
+                    .chars()
+                    .filter(|c| !matches!(c, '\t' | '\r' | '\n'))
+                    .collect();
+                cleaned.as_str()
+            } else {
+                rest
+            };
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let (bucket, tail) = rest.split_at(end);
+            check_host(bucket).map_err(|reason| BlobUriError::InvalidHost {
+                uri: uri.to_owned(),
+                reason,
+            })?;
+            let path = tail.split(['?', '#']).next().unwrap_or_default();
             return Ok(Self {
                 bucket: bucket.to_owned(),
                 key: path.trim_start_matches('/').to_owned(),
@@ -109,9 +145,48 @@ impl BlobUri {
                 key: format!("{prefix}{}", uri.trim_start_matches('/')),
                 is_directory,
             }),
-            _ => Err(BlobUriError(uri.to_owned())),
+            _ => Err(BlobUriError::RelativeWithoutBucket(uri.to_owned())),
         }
     }
+}
+
+/// The reference URL parser's checks of an authority with brackets.
+fn check_host(netloc: &str) -> Result<(), String> {
+    let (open, close) = (netloc.contains('['), netloc.contains(']'));
+    if open != close {
+        return Err("Invalid IPv6 URL".to_owned());
+    }
+    if !open {
+        return Ok(());
+    }
+    let host = netloc.split_once('[').map_or("", |(_, r)| r);
+    let host = host.split_once(']').map_or(host, |(h, _)| h);
+    if let Some(future) = host.strip_prefix('v') {
+        // `v<hex>+.<anything>+`
+        let ok = future.split_once('.').is_some_and(|(hex, tail)| {
+            !hex.is_empty()
+                && hex.bytes().all(|b| b.is_ascii_hexdigit())
+                && !tail.is_empty()
+                && !tail.contains('\n')
+        });
+        return if ok {
+            Ok(())
+        } else {
+            Err("IPvFuture address is invalid".to_owned())
+        };
+    }
+    if host.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Err("An IPv4 address cannot be in brackets".to_owned());
+    }
+    let (addr, zone) = host
+        .split_once('%')
+        .map_or((host, None), |(a, z)| (a, Some(z)));
+    if zone != Some("") && addr.parse::<std::net::Ipv6Addr>().is_ok() {
+        return Ok(());
+    }
+    Err(format!(
+        "'{host}' does not appear to be an IPv4 or IPv6 address"
+    ))
 }
 
 impl fmt::Display for BlobUri {

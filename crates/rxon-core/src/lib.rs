@@ -8,6 +8,7 @@ pub mod fuzzing;
 pub mod handler;
 pub mod ident;
 pub mod json;
+pub mod matching;
 pub mod model;
 pub mod normalize;
 pub mod sign;
@@ -22,6 +23,7 @@ pub use blob::{BlobMetadata, BlobProvider, BlobUri};
 pub use error::{BoxError, DecodeError, DecodeErrorKind, Error, Result};
 pub use handler::{Handler, Incoming, RequestContext, TransportKind};
 pub use ident::{is_valid_identifier, validate_identifier};
+pub use matching::{DeviceAssignment, MatchError, MatchKind, MatchOptions};
 pub use model::{
     DeviceUsage, FileMetadata, HardwareDevice, Heartbeat, HeartbeatReply, InstalledArtifact, Model, Resources,
     ResourcesUsage, ResultReply, SecurityContext, SkillInfo, TaskError, TaskPayload, TaskResult, TokenResponse,
