@@ -2,6 +2,10 @@
 //! `main` prints (exit status 2).
 
 pub(crate) mod matching;
+pub(crate) mod canonical;
+pub(crate) mod keygen;
+pub(crate) mod sign;
+pub(crate) mod verify;
 
 /// Error type of subcommands.
 pub(crate) type CmdError = Box<dyn std::error::Error + Send + Sync>;

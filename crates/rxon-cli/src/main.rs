@@ -19,12 +19,24 @@ struct Cli {
 enum Command {
     /// Would this worker take this task? Reads JSON lines on stdin, prints true/false per line.
     Match(cmd::matching::Args),
+    /// Sign JSON from stdin (canonical form, HMAC or Ed25519); prints the hex signature.
+    Sign(cmd::sign::Args),
+    /// Verify signatures of JSON from stdin; prints valid/invalid, exit status 0/1.
+    Verify(cmd::verify::Args),
+    /// Print the canonical (signed) bytes of JSON from stdin.
+    Canonical(cmd::canonical::Args),
+    /// Write a new Ed25519 key pair as PEM files.
+    Keygen(cmd::keygen::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Match(args) => cmd::matching::run(&args),
+        Command::Sign(args) => cmd::sign::run(&args),
+        Command::Verify(args) => cmd::verify::run(&args),
+        Command::Canonical(args) => cmd::canonical::run(&args),
+        Command::Keygen(args) => cmd::keygen::run(&args),
     };
     match result {
         Ok(code) => code,
