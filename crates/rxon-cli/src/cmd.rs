@@ -6,6 +6,8 @@ pub(crate) mod canonical;
 pub(crate) mod keygen;
 pub(crate) mod sign;
 pub(crate) mod verify;
+pub(crate) mod serve;
+pub(crate) mod submit;
 
 /// Error type of subcommands.
 pub(crate) type CmdError = Box<dyn std::error::Error + Send + Sync>;

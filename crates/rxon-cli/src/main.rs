@@ -27,6 +27,10 @@ enum Command {
     Canonical(cmd::canonical::Args),
     /// Write a new Ed25519 key pair as PEM files.
     Keygen(cmd::keygen::Args),
+    /// Run an in-memory orchestrator: the worker API plus a small job-submission API.
+    Serve(cmd::serve::Args),
+    /// Submit jobs to `rxon serve`, wait for the results and print them.
+    Submit(cmd::submit::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +41,8 @@ fn main() -> ExitCode {
         Command::Verify(args) => cmd::verify::run(&args),
         Command::Canonical(args) => cmd::canonical::run(&args),
         Command::Keygen(args) => cmd::keygen::run(&args),
+        Command::Serve(args) => cmd::serve::run(&args),
+        Command::Submit(args) => cmd::submit::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,104 @@
+//! `rxon serve`: an in-memory orchestrator — the RXON worker API plus a small client API to
+//! submit jobs (`POST /api/jobs`, `GET /api/jobs/{id}`; see `docs/CLIENT_API.md`). Stops on Ctrl-C / SIGTERM, letting in-flight requests finish.
+
+use rxon::ProtocolVersion;
+use rxon::listener::memory::{MemoryConfig, MemoryOrchestrator, WorkerToken};
+use std::process::ExitCode;
+
+/// Arguments of `rxon serve`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// A worker credential: `TOKEN` (any worker id) or `ID=TOKEN` (that worker only).
+    /// Repeatable.
+    #[arg(long = "worker-token", value_name = "TOKEN|ID=TOKEN", required = true)]
+    worker_tokens: Vec<String>,
+    /// The token of the client API (`X-Client-Token`).
+    #[arg(long)]
+    client_token: String,
+    /// Sign tasks (`sig`, HMAC-SHA256 over the task's canonical form) with this key.
+    #[arg(long)]
+    task_signing_key: Option<String>,
+    /// Require worker HMAC signatures (keyed by the worker's token), fresh timestamps and
+    /// unique nonces on register, result, heartbeat and event.
+    #[arg(long)]
+    require_signatures: bool,
+    /// Protocol profile: 1.0b17 (default) or 1.0b9.
+    #[arg(long, default_value = "1.0b17")]
+    protocol: String,
+}
+
+pub(crate) fn run(args: &Args) -> Result<ExitCode, super::CmdError> {
+    let profile = match args.protocol.as_str() {
+        "1.0b17" | "b17" => ProtocolVersion::V1_0b17,
+        "1.0b9" | "b9" => ProtocolVersion::V1_0b9,
+        other => {
+            return Err(format!("unknown protocol version {other:?} (1.0b17 or 1.0b9)").into());
+        }
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+    let config = MemoryConfig {
+        profile,
+        worker_tokens: args
+            .worker_tokens
+            .iter()
+            .map(|t| WorkerToken::parse(t))
+            .collect(),
+        client_token: Some(args.client_token.clone()),
+        task_signing_key: args.task_signing_key.clone(),
+        require_signatures: args.require_signatures,
+        ..MemoryConfig::default()
+    };
+    let orch = MemoryOrchestrator::new(config);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let tcp = tokio::net::TcpListener::bind(&args.bind).await?;
+        let addr = tcp.local_addr()?;
+        eprintln!(
+            "rxon serve: listening on http://{addr} (protocol {})",
+            profile.as_str()
+        );
+        let hub = orch.hub();
+        let shutdown = async move {
+            shutdown_signal().await;
+            eprintln!("rxon serve: shutting down");
+            hub.close_all();
+        };
+        rxon::listener::serve(tcp, orch.router(), shutdown).await?;
+        Ok::<_, super::CmdError>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

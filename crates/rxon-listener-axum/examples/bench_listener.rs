@@ -1,0 +1,109 @@
+//! The benchmark listener: the same fixed handler as the reference benchmark listener, on
+//! our listener. Every action checks the token `bench-token` (else 403); `poll` answers a fixed
+//! task at once (decoded from `data/poll_response.json`, re-encoded per request); `result`,
+//! `heartbeat` and `register` bodies are fully decoded into their models; WebSockets are held
+//! until the worker closes them.
+//!
+//! ```sh
+//! cargo build --release -p rxon-listener-axum --example bench_listener
+//! target/release/examples/bench_listener --port 8080   # prints READY pid=<pid> port=<port>
+//! ```
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use rxon_core::{
+    Error, Handler, Heartbeat, Incoming, Model, RequestContext, TaskPayload, TaskResult, Value,
+    WorkerRegistration, json,
+};
+use rxon_listener_axum::{Listener, ListenerConfig};
+
+const TOKEN: &str = "bench-token";
+
+#[derive(Debug)]
+struct Bench {
+    task: TaskPayload,
+}
+
+fn check(cx: &RequestContext) -> rxon_core::Result<()> {
+    if cx.token.as_deref() == Some(TOKEN) {
+        Ok(())
+    } else {
+        Err(Error::Auth {
+            message: "Invalid worker token".to_owned(),
+            status: Some(403),
+        })
+    }
+}
+
+impl Handler for Bench {
+    async fn register(
+        &self,
+        cx: &RequestContext,
+        _msg: Incoming<WorkerRegistration>,
+    ) -> rxon_core::Result<Value> {
+        check(cx)?;
+        Ok(json!({"status": "registered"}))
+    }
+
+    async fn poll(
+        &self,
+        cx: &RequestContext,
+        _worker_id: &str,
+    ) -> rxon_core::Result<Option<TaskPayload>> {
+        check(cx)?;
+        Ok(Some(self.task.clone()))
+    }
+
+    async fn result(
+        &self,
+        cx: &RequestContext,
+        _msg: Incoming<TaskResult>,
+    ) -> rxon_core::Result<Value> {
+        check(cx)?;
+        Ok(json!({"status": "ok"}))
+    }
+
+    async fn heartbeat(
+        &self,
+        cx: &RequestContext,
+        _msg: Option<Incoming<Heartbeat>>,
+    ) -> rxon_core::Result<Value> {
+        check(cx)?;
+        Ok(Value::Object(rxon_core::Map::new()))
+    }
+
+    async fn websocket_auth(&self, cx: &RequestContext, _worker_id: &str) -> rxon_core::Result<()> {
+        check(cx)
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let mut port: u16 = 8080;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--port" => {
+                port = args
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .expect("--port takes a number")
+            }
+            other => panic!("unknown argument {other:?} (usage: bench_listener --port P)"),
+        }
+    }
+    let task = TaskPayload::from_json(include_bytes!("data/poll_response.json"))
+        .expect("the fixed task decodes");
+    let config = ListenerConfig::default();
+    let router = Listener::new(Bench { task }).with_config(config).router();
+    let tcp = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("bind");
+    let port = tcp.local_addr().unwrap().port();
+    println!("READY pid={} port={port}", std::process::id());
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    rxon_listener_axum::serve(tcp, router, shutdown)
+        .await
+        .unwrap();
+}

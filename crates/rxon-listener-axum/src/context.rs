@@ -1,0 +1,141 @@
+//! Building the [`RequestContext`] of a request (spec §5.2).
+
+use crate::serve::ClientIdentity;
+use http::request::Parts;
+use rxon_core::wire::{AUTH_HEADER_WORKER, AUTH_HEADER_WORKER_ID, PROTOCOL_VERSION_HEADER};
+use rxon_core::{ProtocolVersion, RequestContext, TransportKind};
+use std::time::Duration;
+
+fn header(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The context of a request; `path_worker_id` is the `{worker_id}` of poll, heartbeat and WS.
+pub(crate) fn build(
+    parts: &Parts,
+    profile: ProtocolVersion,
+    path_worker_id: Option<&str>,
+    poll: bool,
+) -> RequestContext {
+    let mut cx = RequestContext::default();
+    cx.token = header(parts, AUTH_HEADER_WORKER);
+    cx.protocol_version = header(parts, PROTOCOL_VERSION_HEADER);
+    cx.cert_identity = parts
+        .extensions
+        .get::<ClientIdentity>()
+        .map(|c| c.0.clone());
+    cx.worker_id_hint = match (path_worker_id, profile) {
+        (Some(id), _) => Some(id.to_owned()),
+        (None, ProtocolVersion::V1_0b17) => header(parts, AUTH_HEADER_WORKER_ID),
+        (None, _) => None,
+    };
+    cx.transport = TransportKind::Http;
+    cx.profile = profile;
+    if poll {
+        let query = parts.uri.query().unwrap_or("");
+        if let Some(t) = query_param(query, "timeout") {
+            cx.poll_timeout = parse_seconds(&t);
+        }
+        if profile == ProtocolVersion::V1_0b17 {
+            cx.available_skills = query_param(query, "available_skills").map(|v| split_skills(&v));
+            cx.hot_skills = query_param(query, "hot_skills").map(|v| split_skills(&v));
+        }
+    }
+    cx
+}
+
+/// A float number of seconds; negative, non-finite or unparsable → `None`.
+fn parse_seconds(s: &str) -> Option<Duration> {
+    let f: f64 = s.trim().parse().ok()?;
+    if f.is_finite() && f >= 0.0 {
+        Duration::try_from_secs_f64(f).ok()
+    } else {
+        None
+    }
+}
+
+/// Comma split, each item trimmed, empty items dropped.
+pub(crate) fn split_skills(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The first value of `key` in a query string, URL-decoded (`+` → space).
+pub(crate) fn query_param(query: &str, key: &str) -> Option<String> {
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (url_decode(k) == key).then(|| url_decode(v))
+    })
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+fn url_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let decoded = match (
+                    bytes.get(i + 1).copied().and_then(hex),
+                    bytes.get(i + 2).copied().and_then(hex),
+                ) {
+                    (Some(h), Some(l)) => Some(h * 16 + l),
+                    _ => None,
+                };
+                if let Some(d) = decoded {
+                    out.push(d);
+                    i += 2;
+                } else {
+                    out.push(b'%');
+                }
+            }
+            _ => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_rules() {
+        assert_eq!(
+            query_param(
+                "timeout=30.0&available_skills=resize,ocr&hot_skills=",
+                "hot_skills"
+            )
+            .as_deref(),
+            Some("")
+        );
+        assert_eq!(query_param("a=1&a=2", "a").as_deref(), Some("1"));
+        assert_eq!(query_param("x=a+b%2Cc", "x").as_deref(), Some("a b,c"));
+        assert_eq!(query_param("x", "x").as_deref(), Some(""));
+        assert_eq!(query_param("y=1", "x"), None);
+        assert_eq!(split_skills(" a, ,b ,"), vec!["a", "b"]);
+        assert!(split_skills("").is_empty());
+        assert_eq!(parse_seconds("1.5"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_seconds("-1"), None);
+        assert_eq!(parse_seconds("nan"), None);
+        assert_eq!(parse_seconds("abc"), None);
+    }
+}

@@ -1,0 +1,428 @@
+//! The worker routes (spec §5.5) and the plumbing shared by them: body reading with limits,
+//! JSON decoding, default replies, the version header and JSON 404/405/414 answers.
+
+#![allow(
+    clippy::result_large_err,
+    reason = "early returns carry a ready axum response"
+)]
+
+use crate::config::ListenerConfig;
+use crate::context;
+use crate::hub::CommandHub;
+use crate::reply;
+use axum::Router;
+use axum::body::{Body, HttpBody};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, patch, post};
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode, header};
+use http_body_util::BodyExt;
+use rxon_core::wire::{self, PROTOCOL_VERSION_HEADER};
+use rxon_core::{
+    DecodeError, DecodeErrorKind, Error, Handler, Heartbeat, Incoming, Model, ProtocolVersion,
+    RequestContext, TaskPayload, TaskResult, Value, WorkerEventPayload, WorkerRegistration, json,
+};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+/// Everything a route needs.
+#[derive(Debug)]
+pub(crate) struct Shared<H> {
+    pub(crate) handler: H,
+    pub(crate) config: ListenerConfig,
+    pub(crate) hub: CommandHub,
+}
+
+impl<H> Shared<H> {
+    pub(crate) fn profile(&self) -> ProtocolVersion {
+        self.config.profile
+    }
+}
+
+type S<H> = State<Arc<Shared<H>>>;
+
+pub(crate) fn router<H: Handler>(shared: Arc<Shared<H>>) -> Router {
+    let version = HeaderValue::from_static(shared.profile().as_str());
+    let max_uri = shared.config.max_uri_len;
+    let profile = shared.profile();
+    let mut r = Router::new()
+        .route(wire::ENDPOINT_WORKER_REGISTER, post(register::<H>))
+        .route(wire::ENDPOINT_TASK_NEXT, get(poll::<H>))
+        .route(wire::ENDPOINT_TASK_RESULT, post(result::<H>))
+        .route(wire::ENDPOINT_WORKER_HEARTBEAT, patch(heartbeat::<H>))
+        .route(wire::ENDPOINT_WORKER_EVENTS, post(event::<H>))
+        .route(wire::STS_TOKEN_ENDPOINT, post(sts_token::<H>))
+        .route("/_worker/ws/{worker_id}", get(crate::ws::upgrade::<H>));
+    if profile == ProtocolVersion::V1_0b17 {
+        r = r.route(wire::STS_REFRESH_ENDPOINT, post(sts_refresh::<H>));
+    }
+    r.fallback(move || async move {
+        reply::error_body(StatusCode::NOT_FOUND, None, "Not Found", profile)
+    })
+    .method_not_allowed_fallback(move || async move {
+        reply::error_body(
+            StatusCode::METHOD_NOT_ALLOWED,
+            None,
+            "Method Not Allowed",
+            profile,
+        )
+    })
+    .with_state(shared)
+    .layer(middleware::from_fn(move |req: Request, next: Next| {
+        let version = version.clone();
+        async move {
+            let mut resp = if req.uri().path_and_query().map_or(0, |p| p.as_str().len()) > max_uri {
+                reply::error_body(StatusCode::URI_TOO_LONG, None, "URI Too Long", profile)
+            } else {
+                next.run(req).await
+            };
+            resp.headers_mut().insert(PROTOCOL_VERSION_HEADER, version);
+            resp
+        }
+    }))
+}
+
+/// A path `{worker_id}`, checked as an identifier (400 otherwise).
+pub(crate) fn path_id(
+    path: Result<Path<String>, PathRejection>,
+    profile: ProtocolVersion,
+) -> Result<String, Response> {
+    let id = match path {
+        Ok(Path(id)) => id,
+        Err(e) => {
+            return Err(reply::error_body(
+                StatusCode::BAD_REQUEST,
+                None,
+                &e.body_text(),
+                profile,
+            ));
+        }
+    };
+    if id.is_empty() {
+        return Err(reply::error_body(
+            StatusCode::BAD_REQUEST,
+            None,
+            "worker_id required",
+            profile,
+        ));
+    }
+    match rxon_core::ident::validate_identifier_strict(&id, "worker_id", profile) {
+        Ok(()) => Ok(id),
+        Err(e) => Err(reply::error_body(
+            StatusCode::BAD_REQUEST,
+            None,
+            &e.to_string(),
+            profile,
+        )),
+    }
+}
+
+/// Reads a body within the size limit and time limit (413 / 408 / 400 as JSON errors).
+async fn read_body(body: Body, config: &ListenerConfig) -> Result<Bytes, Response> {
+    let profile = config.profile;
+    let too_large = || {
+        reply::error_body(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            None,
+            &format!("Maximum request body size {} exceeded.", config.body_limit),
+            profile,
+        )
+    };
+    if body.size_hint().lower() > config.body_limit as u64 {
+        return Err(too_large());
+    }
+    let limited = http_body_util::Limited::new(body, config.body_limit);
+    match tokio::time::timeout(config.body_timeout, limited.collect()).await {
+        Ok(Ok(c)) => Ok(c.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "failed to read a request body");
+            Err(reply::error_body(
+                StatusCode::BAD_REQUEST,
+                None,
+                "Failed to read the request body",
+                profile,
+            ))
+        }
+        Err(_) => Err(reply::error_body(
+            StatusCode::REQUEST_TIMEOUT,
+            None,
+            "Request body not received in time",
+            profile,
+        )),
+    }
+}
+
+/// Parses a JSON body and decodes the model (400 with `CONTRACT_VIOLATION_ERROR` otherwise).
+fn decode<M: Model>(bytes: &[u8]) -> Result<Incoming<M>, Error> {
+    let raw = json::from_slice(bytes)?;
+    let message = M::from_value(&raw)?;
+    Ok(Incoming::new(message, raw))
+}
+
+/// Runs a handler call under the request timeout and turns its reply into a response.
+async fn call<F>(shared: &ListenerConfig, fut: F, default: Option<&'static str>) -> Response
+where
+    F: Future<Output = rxon_core::Result<Value>>,
+{
+    let profile = shared.profile;
+    match tokio::time::timeout(shared.request_timeout, fut).await {
+        Ok(Ok(v)) => match default {
+            Some(status) if v.is_falsy() => {
+                let mut m = rxon_core::Map::new();
+                m.insert("status", Value::String(status.to_owned()));
+                reply::json_value(&Value::Object(m), profile)
+            }
+            _ => reply::json_value(&v, profile),
+        },
+        Ok(Err(e)) => reply::error(&e, profile),
+        Err(_) => {
+            tracing::warn!("handler call timed out");
+            reply::error_body(
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                "Request timed out",
+                profile,
+            )
+        }
+    }
+}
+
+macro_rules! try_resp {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(r) => return r,
+        }
+    };
+}
+
+macro_rules! try_decode {
+    ($e:expr, $profile:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return reply::error(&e, $profile),
+        }
+    };
+}
+
+async fn register<H: Handler>(State(s): S<H>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let cx = context::build(&parts, s.profile(), None, false);
+    let bytes = try_resp!(read_body(body, &s.config).await);
+    let msg = try_decode!(decode::<WorkerRegistration>(&bytes), s.profile());
+    call(&s.config, s.handler.register(&cx, msg), Some("registered")).await
+}
+
+async fn result<H: Handler>(State(s): S<H>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let cx = context::build(&parts, s.profile(), None, false);
+    let bytes = try_resp!(read_body(body, &s.config).await);
+    let msg = try_decode!(decode::<TaskResult>(&bytes), s.profile());
+    call(&s.config, s.handler.result(&cx, msg), Some("ok")).await
+}
+
+async fn event<H: Handler>(State(s): S<H>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let cx = context::build(&parts, s.profile(), None, false);
+    let bytes = try_resp!(read_body(body, &s.config).await);
+    let msg = try_decode!(decode::<WorkerEventPayload>(&bytes), s.profile());
+    call(&s.config, s.handler.event(&cx, msg), Some("event_accepted")).await
+}
+
+async fn heartbeat<H: Handler>(
+    State(s): S<H>,
+    path: Result<Path<String>, PathRejection>,
+    req: Request,
+) -> Response {
+    let worker_id = try_resp!(path_id(path, s.profile()));
+    let (parts, body) = req.into_parts();
+    let cx = context::build(&parts, s.profile(), Some(&worker_id), false);
+    let bytes = try_resp!(read_body(body, &s.config).await);
+    let msg = if bytes.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        Some(try_decode!(decode::<Heartbeat>(&bytes), s.profile()))
+    };
+    call(&s.config, s.handler.heartbeat(&cx, msg), None).await
+}
+
+async fn sts_token<H: Handler>(State(s): S<H>, req: Request) -> Response {
+    let (parts, _body) = req.into_parts();
+    let cx = context::build(&parts, s.profile(), None, false);
+    let profile = s.profile();
+    let fut = async {
+        s.handler
+            .sts_token(&cx)
+            .await
+            .and_then(|t| Ok(t.to_value(profile)?))
+    };
+    call(&s.config, fut, None).await
+}
+
+async fn sts_refresh<H: Handler>(State(s): S<H>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let cx = context::build(&parts, s.profile(), None, false);
+    let profile = s.profile();
+    let bytes = try_resp!(read_body(body, &s.config).await);
+    let raw = try_decode!(json::from_slice(&bytes).map_err(Error::from), profile);
+    let token = match raw.get("refresh_token") {
+        Some(Value::String(t)) => t.clone(),
+        Some(other) => {
+            let kind = DecodeErrorKind::WrongType {
+                expected: "str",
+                got: other.type_name(),
+            };
+            return reply::error(
+                &Error::Contract(refresh_error("$.refresh_token", kind)),
+                profile,
+            );
+        }
+        None if raw.as_object().is_none() => {
+            let kind = DecodeErrorKind::WrongType {
+                expected: "object",
+                got: raw.type_name(),
+            };
+            return reply::error(&Error::Contract(refresh_error("$", kind)), profile);
+        }
+        None => {
+            return reply::error(
+                &Error::Contract(refresh_error(
+                    "$",
+                    DecodeErrorKind::MissingField("refresh_token"),
+                )),
+                profile,
+            );
+        }
+    };
+    let fut = async {
+        s.handler
+            .sts_refresh(&cx, &token)
+            .await
+            .and_then(|t| Ok(t.to_value(profile)?))
+    };
+    call(&s.config, fut, None).await
+}
+
+fn refresh_error(path: &str, kind: DecodeErrorKind) -> DecodeError {
+    DecodeError {
+        model: "TokenRefresh",
+        path: path.to_owned(),
+        kind,
+    }
+}
+
+async fn poll<H: Handler>(
+    State(s): S<H>,
+    path: Result<Path<String>, PathRejection>,
+    req: Request,
+) -> Response {
+    let profile = s.profile();
+    let worker_id = try_resp!(path_id(path, profile));
+    let (parts, _body) = req.into_parts();
+    let mut cx: RequestContext = context::build(&parts, profile, Some(&worker_id), true);
+    let hold = s.config.poll_hold(cx.poll_timeout);
+    cx.poll_timeout = Some(hold);
+    let task = match tokio::time::timeout(hold, s.handler.poll(&cx, &worker_id)).await {
+        Err(_) | Ok(Ok(None)) => return no_content(),
+        Ok(Err(e)) => return reply::error(&e, profile),
+        Ok(Ok(Some(task))) => task,
+    };
+    let mut guard = Undelivered {
+        shared: Some(s.clone()),
+        worker_id,
+        task: None,
+    };
+    match task.to_value(profile) {
+        Ok(v) => {
+            guard.task = Some(task);
+            // Sized for a typical task, so the text is not regrown several times.
+            let mut text = String::with_capacity(2048);
+            json::write_value(&mut text, &v, false);
+            let mut r = Response::new(Body::new(DeliveryBody {
+                data: Some(Bytes::from(text)),
+                guard,
+            }));
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, reply::JSON_CONTENT_TYPE);
+            r
+        }
+        Err(e) => {
+            guard.task = Some(task);
+            drop(guard);
+            reply::error(&Error::from(e), profile)
+        }
+    }
+}
+
+fn no_content() -> Response {
+    let mut r = Response::new(Body::empty());
+    *r.status_mut() = StatusCode::NO_CONTENT;
+    r
+}
+
+/// Holds a polled task until its bytes are handed to the connection; dropped earlier (client
+/// gone, response discarded), it gives the task back through `Handler::task_undelivered`.
+struct Undelivered<H: Handler> {
+    shared: Option<Arc<Shared<H>>>,
+    worker_id: String,
+    task: Option<TaskPayload>,
+}
+
+impl<H: Handler> Drop for Undelivered<H> {
+    fn drop(&mut self) {
+        let (Some(task), Some(shared)) = (self.task.take(), self.shared.take()) else {
+            return;
+        };
+        let worker_id = std::mem::take(&mut self.worker_id);
+        tracing::info!(
+            worker_id,
+            task_id = task.task_id,
+            "polled task not delivered; returning it"
+        );
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move { shared.handler.task_undelivered(&worker_id, task).await });
+            }
+            Err(_) => tracing::error!(worker_id, "no runtime to return an undelivered task"),
+        }
+    }
+}
+
+/// A one-chunk body that marks its task delivered when the chunk is taken.
+struct DeliveryBody<H: Handler> {
+    data: Option<Bytes>,
+    guard: Undelivered<H>,
+}
+
+impl<H: Handler> HttpBody for DeliveryBody<H> {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        match this.data.take() {
+            Some(d) => {
+                this.guard.task = None;
+                Poll::Ready(Some(Ok(http_body::Frame::data(d))))
+            }
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.data.is_none()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.data.as_ref().map_or(0, |d| d.len() as u64))
+    }
+}
