@@ -2,6 +2,8 @@
 //! `main` prints (exit status 2).
 
 pub(crate) mod matching;
+pub(crate) mod schema;
+pub(crate) mod blob;
 pub(crate) mod canonical;
 pub(crate) mod keygen;
 pub(crate) mod sign;

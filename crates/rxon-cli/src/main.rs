@@ -19,6 +19,10 @@ struct Cli {
 enum Command {
     /// Would this worker take this task? Reads JSON lines on stdin, prints true/false per line.
     Match(cmd::matching::Args),
+    /// Validate JSON from stdin against a JSON Schema with the reference's messages.
+    Schema(cmd::schema::Args),
+    /// Put, get, stat and delete blobs (`s3://bucket/key`); print the storage config hash.
+    Blob(cmd::blob::Args),
     /// Sign JSON from stdin (canonical form, HMAC or Ed25519); prints the hex signature.
     Sign(cmd::sign::Args),
     /// Verify signatures of JSON from stdin; prints valid/invalid, exit status 0/1.
@@ -37,6 +41,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Match(args) => cmd::matching::run(&args),
+        Command::Schema(args) => cmd::schema::run(&args),
+        Command::Blob(args) => cmd::blob::run(&args),
         Command::Sign(args) => cmd::sign::run(&args),
         Command::Verify(args) => cmd::verify::run(&args),
         Command::Canonical(args) => cmd::canonical::run(&args),

@@ -257,6 +257,9 @@ pub enum DecodeErrorKind {
     },
     /// The text is not JSON at all.
     InvalidJson(crate::json::ParseError),
+    /// The value at `path` does not satisfy a declared JSON Schema (e.g. a skill's
+    /// `output_schema`); the text is the schema validator's message.
+    Schema(String),
 }
 
 impl DecodeError {
@@ -289,6 +292,7 @@ impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             DecodeErrorKind::InvalidJson(e) => e.fmt(f),
+            DecodeErrorKind::Schema(message) => f.write_str(message),
             DecodeErrorKind::MissingField(field) => {
                 write!(
                     f,
