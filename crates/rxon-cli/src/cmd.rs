@@ -10,6 +10,7 @@ pub(crate) mod sign;
 pub(crate) mod verify;
 pub(crate) mod serve;
 pub(crate) mod submit;
+pub(crate) mod worker;
 
 /// Error type of subcommands.
 pub(crate) type CmdError = Box<dyn std::error::Error + Send + Sync>;

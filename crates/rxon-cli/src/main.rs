@@ -35,6 +35,8 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Submit jobs to `rxon serve`, wait for the results and print them.
     Submit(cmd::submit::Args),
+    /// Run a worker with built-in skills (echo, sleep) against an orchestrator.
+    Worker(cmd::worker::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Keygen(args) => cmd::keygen::run(&args),
         Command::Serve(args) => cmd::serve::run(&args),
         Command::Submit(args) => cmd::submit::run(&args),
+        Command::Worker(args) => cmd::worker::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -57,9 +57,44 @@ pub fn normalize(v: &Value, version: ProtocolVersion) -> Result<Value, EncodeErr
 ///
 /// # Errors
 /// As [`normalize`].
-pub fn normalize_owned(v: Value, version: ProtocolVersion) -> Result<Value, EncodeError> {
-    // The by-reference form copies; it is simple and still linear.
-    normalize(&v, version)
+pub fn normalize_owned(mut v: Value, version: ProtocolVersion) -> Result<Value, EncodeError> {
+    // In place: no copy of the tree (the hot path of every outgoing message).
+    match version {
+        ProtocolVersion::V1_0b9 => b9_in_place(&mut v),
+        ProtocolVersion::V1_0b17 => {
+            check_depth(&v, 0)?;
+            b17_in_place(&mut v)?;
+        }
+    }
+    Ok(v)
+}
+
+fn b9_in_place(v: &mut Value) {
+    match v {
+        Value::Array(a) => {
+            a.retain(|x| !x.is_null());
+            a.iter_mut().for_each(b9_in_place);
+        }
+        Value::Object(m) => {
+            m.retain(|_, x| !x.is_null());
+            m.iter_mut().for_each(|(_, x)| b9_in_place(x));
+        }
+        _ => {}
+    }
+}
+
+fn b17_in_place(v: &mut Value) -> Result<(), EncodeError> {
+    match v {
+        Value::Number(n) => *v = b17_number(*n)?,
+        Value::Array(a) => a.iter_mut().try_for_each(b17_in_place)?,
+        Value::Object(m) => {
+            m.iter_mut().try_for_each(|(_, x)| b17_in_place(x))?;
+            m.retain(|_, x| !x.is_null());
+            m.sort_keys();
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 fn b9(v: &Value) -> Value {
@@ -133,6 +168,29 @@ mod tests {
         assert_eq!(
             normalize(&v, ProtocolVersion::V1_0b17).unwrap().to_json(),
             r#"{"a":[1,null,2.5,0],"b":1,"z":{}}"#
+        );
+    }
+
+    #[test]
+    fn owned_form_matches_the_borrowed_one() {
+        let v = json::from_str(
+            r#"{"z":{"b":[1.0,null,{"y":null,"x":2.50}],"a":-0.0},"n":null,"a":[[null,1e300]],"f":1e16}"#,
+        )
+        .unwrap();
+        for version in [ProtocolVersion::V1_0b9, ProtocolVersion::V1_0b17] {
+            assert_eq!(
+                normalize_owned(v.clone(), version),
+                normalize(&v, version),
+                "{version}"
+            );
+        }
+        let ok = json::from_str(r#"{"z":{"b":[1.0,null,{"y":null,"x":2.50}],"a":-0.0},"n":null}"#)
+            .unwrap();
+        assert_eq!(
+            normalize_owned(ok, ProtocolVersion::V1_0b17)
+                .unwrap()
+                .to_json(),
+            r#"{"z":{"a":0,"b":[1,null,{"x":2.5}]}}"#
         );
     }
 

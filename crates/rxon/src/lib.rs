@@ -18,6 +18,9 @@ pub mod transport {
     pub use rxon_transport_ws as ws;
 }
 
+#[cfg(feature = "http")]
+pub mod worker;
+
 /// Canonical JSON, signatures, TLS (rxon-security).
 #[cfg(feature = "security")]
 pub use rxon_security as security;

@@ -11,7 +11,7 @@
 //! ([`crate::normalize`]) is applied afterwards by [`Model::to_value`].
 
 use crate::error::{DecodeError, DecodeErrorKind};
-use crate::normalize::{EncodeError, normalize};
+use crate::normalize::{EncodeError, normalize_owned};
 use crate::value::{Map, Number, Value};
 use crate::wire::ProtocolVersion;
 use std::fmt;
@@ -241,7 +241,7 @@ pub trait Model: Sized {
     /// # Errors
     /// [`EncodeError`] under 1.0b17 for values the reference cannot encode.
     fn to_value(&self, version: ProtocolVersion) -> Result<Value, EncodeError> {
-        normalize(&self.to_raw_value(version), version)
+        normalize_owned(self.to_raw_value(version), version)
     }
 
     /// The model's members in declaration order, before normalization.
