@@ -6,12 +6,14 @@ use crate::model::{Heartbeat, HeartbeatReply, Model, TaskPayload, WorkerCommand}
 use crate::normalize::normalize;
 use crate::value::Value;
 use crate::wire::ProtocolVersion;
-use crate::{BlobUri, json};
+use crate::{BlobUri, canonical, json};
 
 const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V1_0b9, ProtocolVersion::V1_0b17];
 
-/// The JSON parser, the writer and both normalizations: whatever parses must write back to
-/// text that parses to the same value, and normalization must be idempotent.
+/// The JSON parser, the writer, both normalizations and the canonical (signing) form: whatever
+/// parses must write back to text that parses to the same value, normalization must be
+/// idempotent, the canonical text must parse and be its own canonical form, and every number
+/// must compare equal to itself.
 pub fn value(data: &[u8]) {
     let Ok(v) = json::from_slice(data) else {
         return;
@@ -30,6 +32,30 @@ pub fn value(data: &[u8]) {
                 "normalization is not idempotent"
             );
         }
+        if let Ok(text) = canonical::canonical_string(&v, version, &[]) {
+            let again = json::from_str(&text)
+                .ok()
+                .and_then(|p| canonical::canonical_string(&p, version, &[]).ok());
+            assert!(
+                again.is_some_and(|a| a == text),
+                "canonical text is not its own canonical form"
+            );
+        }
+    }
+    numbers_compare_to_themselves(&v);
+}
+
+fn numbers_compare_to_themselves(v: &Value) {
+    match v {
+        Value::Number(n) => {
+            assert!(
+                n.numeric_cmp(n) == Some(std::cmp::Ordering::Equal) && n.numeric_eq(n),
+                "a number does not equal itself"
+            );
+        }
+        Value::Array(a) => a.iter().for_each(numbers_compare_to_themselves),
+        Value::Object(m) => m.values().for_each(numbers_compare_to_themselves),
+        _ => {}
     }
 }
 

@@ -63,15 +63,7 @@ pub fn validate_identifier(
     name: &str,
     version: ProtocolVersion,
 ) -> Result<(), InvalidIdentifier> {
-    if is_valid_identifier(value, version) {
-        Ok(())
-    } else {
-        Err(InvalidIdentifier {
-            name: name.to_owned(),
-            value: value.to_owned(),
-            version,
-        })
-    }
+    checked(is_valid_identifier(value, version), value, name, version)
 }
 
 /// Validates an identifier without the trailing-newline quirk (what a listener should use on
@@ -84,7 +76,17 @@ pub fn validate_identifier_strict(
     name: &str,
     version: ProtocolVersion,
 ) -> Result<(), InvalidIdentifier> {
-    if !value.ends_with('\n') && is_valid_identifier(value, version) {
+    let ok = !value.ends_with('\n') && is_valid_identifier(value, version);
+    checked(ok, value, name, version)
+}
+
+fn checked(
+    ok: bool,
+    value: &str,
+    name: &str,
+    version: ProtocolVersion,
+) -> Result<(), InvalidIdentifier> {
+    if ok {
         Ok(())
     } else {
         Err(InvalidIdentifier {

@@ -551,6 +551,88 @@ mod tests {
         assert!(from_str(&ok).is_ok());
     }
 
+    /// Number edge cases, each checked against orjson's `loads` (then `dumps`).
+    #[test]
+    fn numbers_parse_like_orjson() {
+        let ok = [
+            ("-0", "0", false),
+            ("-0.0", "-0.0", true),
+            ("-0.0e-0", "-0.0", true),
+            ("0e0", "0.0", true),
+            ("1E+2", "100.0", true),
+            ("1e-999999", "0.0", true),
+            ("-1e-999999", "-0.0", true),
+            ("-9223372036854775808", "-9223372036854775808", false),
+            ("-9223372036854775809", "-9.223372036854776e+18", true),
+            ("18446744073709551615", "18446744073709551615", false),
+            ("18446744073709551616", "1.8446744073709552e+19", true),
+        ];
+        for (text, written, float) in ok {
+            let v = from_str(text).unwrap();
+            assert_eq!(v.to_json(), written, "{text}");
+            assert_eq!(v.as_number().map(Number::is_float), Some(float), "{text}");
+        }
+        let long_exact = format!("1{}e-5000", "0".repeat(5000));
+        assert_eq!(from_str(&long_exact).unwrap().to_json(), "1.0");
+        let huge = "1".repeat(400);
+        for bad in [
+            "-",
+            "1e",
+            "1e+",
+            "-a",
+            "+1",
+            ".5",
+            "1.e5",
+            "0x10",
+            "1e999999",
+            "-1e999",
+            "[1e309]",
+            huge.as_str(),
+            &format!("-{huge}"),
+        ] {
+            assert!(from_str(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            from_str("1e999999").unwrap_err().message,
+            "number out of range"
+        );
+    }
+
+    #[test]
+    fn strings_reject_bad_escapes_and_utf8() {
+        for bad in [
+            &b"\"\\x\""[..],
+            b"\"\\u12\"",
+            b"\"\\u12g4\"",
+            b"\"\\udc00\"",
+            b"\"\\ud800\\u0041\"",
+            b"\"\\ud800x\"",
+            b"\"\xff\"",
+            b"\"\xc3\"",
+            b"\"abc",
+            b"\"\\",
+            b"{\"a\" 1}",
+            b"{1:1}",
+            b"tru",
+            b"nul",
+        ] {
+            assert!(
+                from_slice(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        assert_eq!(
+            from_str(r#""\ud83d\ude00\u00e9""#).unwrap().as_str(),
+            Some("😀é")
+        );
+        // Multi-byte characters around escapes: slicing stays on character boundaries.
+        let s = "é\u{1}😀\"\\\u{1f}ж";
+        let mut out = String::new();
+        write_str(&mut out, s);
+        assert_eq!(from_str(&out).unwrap().as_str(), Some(s));
+    }
+
     #[test]
     fn duplicate_keys_keep_the_first_position_and_the_last_value() {
         assert_eq!(

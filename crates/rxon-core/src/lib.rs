@@ -3,6 +3,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod blob;
+pub mod canonical;
 pub mod error;
 pub mod fuzzing;
 pub mod handler;
@@ -25,9 +26,10 @@ pub use handler::{Handler, Incoming, RequestContext, TransportKind};
 pub use ident::{is_valid_identifier, validate_identifier};
 pub use matching::{DeviceAssignment, MatchError, MatchKind, MatchOptions};
 pub use model::{
-    DeviceUsage, FileMetadata, HardwareDevice, Heartbeat, HeartbeatReply, InstalledArtifact, Model, Resources,
-    ResourcesUsage, ResultReply, SecurityContext, SkillInfo, TaskError, TaskPayload, TaskResult, TokenResponse,
-    WorkerCapabilities, WorkerCommand, WorkerEventPayload, WorkerRegistration,
+    DeviceUsage, FileMetadata, HardwareDevice, Heartbeat, HeartbeatReply, InstalledArtifact, Model,
+    Resources, ResourcesUsage, ResultReply, SecurityContext, SkillInfo, TaskError, TaskPayload,
+    TaskResult, TokenResponse, WorkerCapabilities, WorkerCommand, WorkerEventPayload,
+    WorkerRegistration,
 };
 pub use normalize::EncodeError;
 pub use sign::{SignatureAlgorithm, Signer, Verifier};

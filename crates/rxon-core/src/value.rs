@@ -141,24 +141,15 @@ impl Number {
         }
     }
 
-    /// Numeric ordering across kinds (`None` when a NaN is involved).
+    /// Numeric ordering across kinds (`None` when a NaN is involved), exact as the reference
+    /// language compares an integer with a float (`18446744073709551615 < 2.0**64`).
     #[must_use]
     pub fn numeric_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         match (self.0, other.0) {
-            (N::Float(_), _) | (_, N::Float(_)) => {
-                if let (Some(a), Some(b)) =
-                    (self.as_i128(), other.to_integer().and_then(|n| n.as_i128()))
-                {
-                    return Some(a.cmp(&b));
-                }
-                if let (Some(a), Some(b)) =
-                    (self.to_integer().and_then(|n| n.as_i128()), other.as_i128())
-                {
-                    return Some(a.cmp(&b));
-                }
-                self.as_f64().partial_cmp(&other.as_f64())
-            }
-            _ => self.as_i128().partial_cmp(&other.as_i128()),
+            (N::Float(a), N::Float(b)) => a.partial_cmp(&b),
+            (N::Float(f), _) => cmp_int_float(other.as_i128()?, f).map(std::cmp::Ordering::reverse),
+            (_, N::Float(f)) => cmp_int_float(self.as_i128()?, f),
+            _ => Some(self.as_i128()?.cmp(&other.as_i128()?)),
         }
     }
 
@@ -175,6 +166,31 @@ impl Number {
             Some(n) => n.as_i128() == self.as_i128(),
             None => false,
         }
+    }
+}
+
+/// 2^127 as `f64` (exact).
+pub(crate) const TWO_127: f64 = 170_141_183_460_469_231_731_687_303_715_884_105_728.0;
+
+/// Exact ordering of an integer against a float, as the reference language compares them (no
+/// rounding of the integer; `None` when the float is NaN).
+#[allow(clippy::cast_possible_truncation)]
+pub(crate) fn cmp_int_float(i: i128, f: f64) -> Option<std::cmp::Ordering> {
+    use std::cmp::Ordering;
+    if f.is_nan() {
+        return None;
+    }
+    if f >= TWO_127 {
+        return Some(Ordering::Less);
+    }
+    if f < -TWO_127 {
+        return Some(Ordering::Greater);
+    }
+    // |f| < 2^127, so its integral part fits an i128 exactly.
+    let t = f.trunc();
+    match i.cmp(&(t as i128)) {
+        Ordering::Equal => (f - t).partial_cmp(&0.0).map(Ordering::reverse),
+        o => Some(o),
     }
 }
 
@@ -481,9 +497,15 @@ impl<V> Map<V> {
     /// Removes `key`, keeping the order of the other members; returns its value.
     pub fn remove(&mut self, key: &str) -> Option<V> {
         let i = self.position(key)?;
-        let (_, v) = self.entries.remove(i);
-        if self.index.is_some() {
-            self.rebuild_index();
+        let (k, v) = self.entries.remove(i);
+        if let Some(ix) = &mut self.index {
+            if self.entries.len() > INDEX_THRESHOLD {
+                // Shift the positions after the removed member instead of rehashing every key.
+                ix.remove(&k);
+                ix.values_mut().filter(|p| **p > i).for_each(|p| *p -= 1);
+            } else {
+                self.index = None;
+            }
         }
         Some(v)
     }
@@ -599,4 +621,155 @@ macro_rules! json {
         $crate::Value::Object(m)
     }};
     ($e:expr) => { $crate::Value::from($e) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cmp::Ordering::{Equal, Greater, Less};
+
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    const TWO_64: f64 = 18_446_744_073_709_551_616.0;
+
+    #[test]
+    fn to_integer_covers_exactly_the_64_bit_range() {
+        let int = |f: f64| Number::from_f64(f).to_integer();
+        assert_eq!(int(-TWO_63), Some(Number::from_i64(i64::MIN)));
+        assert_eq!(int(-TWO_63 - 2048.0), None, "next float below -2^63");
+        assert_eq!(int(TWO_63), Some(Number::from_u64(1 << 63)));
+        let below_2_64 = f64::from_bits(TWO_64.to_bits() - 1);
+        assert_eq!(int(below_2_64), Some(Number::from_u64(u64::MAX - 2047)));
+        assert_eq!(int(TWO_64), None);
+        assert_eq!(int(-0.0), Some(Number::from_u64(0)));
+        assert_eq!(int(0.5), None);
+        assert_eq!(int(f64::INFINITY), None);
+        assert_eq!(int(f64::NAN), None);
+        assert_eq!(
+            Number::from_i64(-3).to_integer(),
+            Some(Number::from_i64(-3))
+        );
+    }
+
+    #[test]
+    fn numeric_cmp_is_exact_across_kinds() {
+        let u = |x: u64| Number::from_u64(x);
+        let i = |x: i64| Number::from_i64(x);
+        let f = Number::from_f64;
+        let cases = [
+            // u64::MAX rounds to 2^64 as a float, but is smaller.
+            (u(u64::MAX), f(TWO_64), Some(Less)),
+            (u(u64::MAX), f(1e300), Some(Less)),
+            (u(u64::MAX), f(f64::INFINITY), Some(Less)),
+            (i(i64::MIN), f(-TWO_63), Some(Equal)),
+            (i(i64::MIN), f(-TWO_63 - 2048.0), Some(Greater)),
+            (i(i64::MIN), f(f64::NEG_INFINITY), Some(Greater)),
+            (u(1 << 63), f(TWO_63), Some(Equal)),
+            (u((1 << 53) + 1), f(9_007_199_254_740_992.0), Some(Greater)),
+            (i(2), f(2.5), Some(Less)),
+            (i(3), f(2.5), Some(Greater)),
+            (i(-3), f(-2.5), Some(Less)),
+            (i(-2), f(-2.5), Some(Greater)),
+            (i(0), f(-0.0), Some(Equal)),
+            (i(0), f(f64::NAN), None),
+            (f(1.5), f(1.5), Some(Equal)),
+            (i(-1), u(0), Some(Less)),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(a.numeric_cmp(&b), want, "{a:?} vs {b:?}");
+            assert_eq!(
+                b.numeric_cmp(&a),
+                want.map(std::cmp::Ordering::reverse),
+                "{b:?} vs {a:?}"
+            );
+            assert_eq!(a.numeric_eq(&b), want == Some(Equal), "{a:?} == {b:?}");
+        }
+    }
+
+    /// A small deterministic PRNG (xorshift64*), so failures reproduce.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// Every operation of `Map` against a plain vector model, crossing the index threshold
+    /// both ways many times.
+    #[test]
+    fn map_matches_a_vector_model() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        for round in 0..40 {
+            let mut map: Map<u64> = Map::new();
+            let mut model: Vec<(String, u64)> = Vec::new();
+            let pool = 4 + rng.below(60);
+            for step in 0..400 {
+                let key = format!("k{}", rng.below(pool));
+                match rng.below(10) {
+                    0..=3 => {
+                        let val = rng.next();
+                        let prev = model
+                            .iter_mut()
+                            .find(|(k, _)| *k == key)
+                            .map(|slot| std::mem::replace(&mut slot.1, val));
+                        if prev.is_none() {
+                            model.push((key.clone(), val));
+                        }
+                        assert_eq!(map.insert(key, val), prev);
+                    }
+                    4 | 5 => {
+                        let pos = model.iter().position(|(k, _)| *k == key);
+                        let want = pos.map(|p| model.remove(p).1);
+                        assert_eq!(map.remove(&key), want);
+                    }
+                    6 => {
+                        let m = 2 + rng.below(5);
+                        model.retain(|(_, v)| v % m != 0);
+                        map.retain(|_, v| *v % m != 0);
+                    }
+                    7 => {
+                        model.sort_by(|a, b| a.0.cmp(&b.0));
+                        map.sort_keys();
+                    }
+                    8 => {
+                        if let Some(v) = map.get_mut(&key) {
+                            *v = v.wrapping_add(1);
+                        }
+                        if let Some(slot) = model.iter_mut().find(|(k, _)| *k == key) {
+                            slot.1 = slot.1.wrapping_add(1);
+                        }
+                    }
+                    _ => {
+                        map = map.map_values(|v| v ^ 1);
+                        model.iter_mut().for_each(|(_, v)| *v ^= 1);
+                    }
+                }
+                let ctx = format!("round {round} step {step}");
+                assert_eq!(map.len(), model.len(), "{ctx}");
+                let got: Vec<(String, u64)> = map.iter().map(|(k, v)| (k.clone(), *v)).collect();
+                assert_eq!(got, model, "{ctx}");
+                for probe in 0..pool {
+                    let k = format!("k{probe}");
+                    let want = model.iter().find(|(mk, _)| *mk == k).map(|(_, v)| v);
+                    assert_eq!(map.get(&k), want, "{ctx} get {k}");
+                    assert_eq!(map.contains_key(&k), want.is_some(), "{ctx}");
+                }
+                // The index, when present, points every key at its own position.
+                if let Some(ix) = &map.index {
+                    assert!(map.len() > INDEX_THRESHOLD, "{ctx}");
+                    assert_eq!(ix.len(), map.len(), "{ctx}");
+                    for (i, (k, _)) in map.entries.iter().enumerate() {
+                        assert_eq!(ix.get(k), Some(&i), "{ctx}");
+                    }
+                } else {
+                    assert!(map.len() <= INDEX_THRESHOLD, "{ctx}");
+                }
+            }
+        }
+    }
 }

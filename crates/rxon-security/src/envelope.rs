@@ -10,7 +10,8 @@
 
 use crate::canonical::{canonical_string, verify_canonical};
 use crate::error::SecurityError;
-use rxon_core::{Map, Model, ProtocolVersion, Signer, Value, Verifier};
+use rxon_core::canonical::set_signature;
+use rxon_core::{Model, ProtocolVersion, Signer, Value, Verifier};
 use std::fmt;
 
 /// Signs `message` (an object) in place: computes the signature over its canonical form and
@@ -37,20 +38,7 @@ pub fn sign_value(
     let Value::Object(obj) = message else {
         return Err(SecurityError::NotAnObject.into());
     };
-    let mut security = match obj.remove("security") {
-        Some(Value::Object(m)) => m,
-        _ => Map::new(),
-    };
-    security.insert("signature", Value::String(signature.clone()));
-    match signer_id {
-        Some(id) => {
-            security.insert("signer_id", Value::String(id.to_owned()));
-        }
-        None => {
-            security.remove("signer_id");
-        }
-    }
-    obj.insert("security", Value::Object(security));
+    set_signature(obj, signature.clone(), signer_id);
     Ok(signature)
 }
 

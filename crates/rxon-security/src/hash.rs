@@ -2,8 +2,9 @@
 
 use crate::hex;
 use ring::digest::{SHA256, digest};
+use rxon_core::canonical::write_canonical;
 use rxon_core::normalize::normalize;
-use rxon_core::{EncodeError, ProtocolVersion, Value, json};
+use rxon_core::{EncodeError, ProtocolVersion, Value};
 
 /// `calculate_dict_hash`: lowercase hex SHA-256 of the sorted compact JSON of the **normalized**
 /// value, without removing any key (`security` stays). Differs between versions whenever their
@@ -12,10 +13,8 @@ use rxon_core::{EncodeError, ProtocolVersion, Value, json};
 /// # Errors
 /// 1.0b17 only: the encoder's depth and range limits.
 pub fn calculate_dict_hash(value: &Value, version: ProtocolVersion) -> Result<String, EncodeError> {
-    let v = normalize(value, version)?;
-    Ok(hex::encode(
-        digest(&SHA256, json::to_string_sorted(&v).as_bytes()).as_ref(),
-    ))
+    let text = write_canonical(&normalize(value, version)?, version);
+    Ok(hex::encode(digest(&SHA256, text.as_bytes()).as_ref()))
 }
 
 /// `calculate_config_hash`: `None` if any argument is empty, otherwise the first 16 hex

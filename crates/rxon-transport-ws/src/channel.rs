@@ -1,7 +1,7 @@
 //! [`WsCommandChannel`]: the reconnecting command socket (spec §7) and its background task.
 
-use crate::config::{WsConfig, jittered};
-use crate::sign::{sign_event, unix_now};
+use crate::config::{FAR_FUTURE, WsConfig, deadline_after, jittered};
+use crate::sign::{fill_timestamp, sign_event};
 use crate::url::command_url;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -237,9 +237,7 @@ impl WsCommandChannel {
     /// as orchestrators require one) and signed when a signer is configured.
     pub(crate) fn prepare_event(&self, event: &WorkerEventPayload) -> Result<WorkerEventPayload> {
         let mut event = event.clone();
-        if event.timestamp.is_none_or(|t| t == 0) {
-            event.timestamp = Some(unix_now());
-        }
+        fill_timestamp(&mut event);
         if let Some(signer) = &self.shared.config.signer {
             let signer_id = self
                 .shared
@@ -414,7 +412,13 @@ async fn read_loop(
     conn: &CancellationToken,
 ) -> Ended {
     let cfg = &shared.config;
-    let mut ping = tokio::time::interval_at(Instant::now() + cfg.ping_interval, cfg.ping_interval);
+    // A zero period makes `interval_at` panic and a huge one overflows `Instant` on every
+    // tick: zero means "no pings", and the period is capped.
+    let pings = !cfg.ping_interval.is_zero();
+    let period = cfg
+        .ping_interval
+        .clamp(Duration::from_millis(1), FAR_FUTURE);
+    let mut ping = tokio::time::interval_at(deadline_after(Instant::now(), period), period);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut pong_deadline: Option<Instant> = None;
     loop {
@@ -429,9 +433,9 @@ async fn read_loop(
             () = shared.cancel.cancelled() => return Ended::Closed,
             () = conn.cancelled() => return Ended::Broken("a send failed".into()),
             () = deadline => return Ended::Broken(format!("no answer to a ping within {:?}", cfg.pong_timeout)),
-            _ = ping.tick() => {
+            _ = ping.tick(), if pings => {
                 if pong_deadline.is_none() {
-                    pong_deadline = Some(Instant::now() + cfg.pong_timeout);
+                    pong_deadline = Some(deadline_after(Instant::now(), cfg.pong_timeout));
                 }
                 if let Err(why) = send_ping(shared).await {
                     return Ended::Broken(why);
@@ -699,6 +703,55 @@ mod tests {
             c.send_event(&WorkerEventPayload::default()).await,
             Err(Error::Closed)
         ));
+    }
+
+    /// A one-connection server that sends one command frame and then keeps the socket open.
+    async fn serve_one_command() -> (String, tokio::task::JoinHandle<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+            ws.send(Message::text(
+                r#"{"command":"cancel_task","task_id":"t-1"}"#,
+            ))
+            .await
+            .unwrap();
+            // Read until the client goes away.
+            while let Some(Ok(_)) = ws.next().await {}
+        });
+        (base, server)
+    }
+
+    /// Zero and huge timer settings used to panic the background task (`interval_at` with a
+    /// zero period, `Instant` overflow); now zero disables pings and huge values are capped.
+    #[tokio::test]
+    async fn extreme_ping_settings_do_not_kill_the_task() {
+        for (interval, pong) in [
+            (Duration::ZERO, Duration::from_secs(10)),
+            (Duration::MAX, Duration::MAX),
+            (Duration::from_millis(1), Duration::MAX),
+        ] {
+            let (base, server) = serve_one_command().await;
+            let config = WsConfig::default()
+                .ping_interval(interval)
+                .pong_timeout(pong);
+            let c = connect_command_channel(&base, "w", "t", config).unwrap();
+            let cmd = timeout(Duration::from_secs(20), c.next_command())
+                .await
+                .expect("a command within 20 s")
+                .unwrap();
+            assert_eq!(
+                cmd,
+                Some(WorkerCommand::cancel_task("t-1", None)),
+                "{interval:?}"
+            );
+            // Let a few 1 ms pings go out when they are on.
+            sleep(Duration::from_millis(20)).await;
+            assert!(c.is_connected(), "{interval:?}");
+            c.close();
+            let _ = timeout(Duration::from_secs(5), server).await;
+        }
     }
 
     #[test]

@@ -24,7 +24,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 pub struct WsConfig {
     /// Which reference version's headers and encoding to use.
     pub version: ProtocolVersion,
-    /// How often to send a WebSocket ping on an open socket.
+    /// How often to send a WebSocket ping on an open socket (zero: never).
     pub ping_interval: Duration,
     /// How long after a ping a frame (the pong or anything else) must arrive before the socket
     /// is considered dead and replaced.
@@ -201,9 +201,19 @@ impl WsConfig {
     }
 }
 
-/// `delay` with ±20 % jitter, so that many workers do not reconnect in step.
+/// `delay` with ±20 % jitter, so that many workers do not reconnect in step (a delay too
+/// large to scale is kept as it is).
 pub(crate) fn jittered(delay: Duration) -> Duration {
-    delay.mul_f64(0.8 + 0.4 * fastrand::f64())
+    Duration::try_from_secs_f64(delay.as_secs_f64() * (0.8 + 0.4 * fastrand::f64()))
+        .unwrap_or(delay)
+}
+
+/// About thirty years: the longest wait used with timers (longer ones overflow `Instant`).
+pub(crate) const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// `now + d`, or [`FAR_FUTURE`] from now when that overflows `Instant`.
+pub(crate) fn deadline_after(now: tokio::time::Instant, d: Duration) -> tokio::time::Instant {
+    now.checked_add(d).unwrap_or_else(|| now + FAR_FUTURE)
 }
 
 #[cfg(test)]
@@ -232,6 +242,22 @@ mod tests {
                 "{j:?}"
             );
         }
+    }
+
+    #[test]
+    fn huge_durations_do_not_panic() {
+        for _ in 0..100 {
+            assert!(jittered(Duration::MAX) >= Duration::from_secs(u64::MAX / 2));
+        }
+        assert!(jittered(Duration::ZERO).is_zero());
+        let c = WsConfig::default().max_backoff(Duration::MAX);
+        assert_eq!(c.next_backoff(Duration::MAX), Duration::MAX);
+        let now = tokio::time::Instant::now();
+        assert!(deadline_after(now, Duration::MAX) > now);
+        assert_eq!(
+            deadline_after(now, Duration::from_secs(1)),
+            now + Duration::from_secs(1)
+        );
     }
 
     #[test]

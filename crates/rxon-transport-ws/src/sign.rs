@@ -1,13 +1,14 @@
 //! Event signing (spec §10.1, §10.6, §16.7): the canonical form and `security.signature`.
 
-use rxon_core::normalize::normalize;
-use rxon_core::{Error, Model, ProtocolVersion, Result, Signer, Value, WorkerEventPayload, json};
+use rxon_core::canonical::{canonical_string, set_signature};
+use rxon_core::{Error, Model, ProtocolVersion, Result, Signer, Value, WorkerEventPayload};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Top-level members left out of an event's signature, so that hops can extend the chain.
 pub const EVENT_IGNORE_FIELDS: &[&str] = &["bubbling_chain"];
 
-/// The canonical signing form of `value` (spec §10.1): normalized for `version`, without the
+/// The canonical signing form of `value` (spec §10.1, computed by
+/// [`rxon_core::canonical::canonical_string`]): normalized for `version`, without the
 /// top-level `security` (and, in 1.0b17, `_signature`) and `ignore_fields`, written compactly
 /// with sorted keys.
 ///
@@ -26,17 +27,7 @@ pub fn canonical_json(
     version: ProtocolVersion,
     ignore_fields: &[&str],
 ) -> Result<String> {
-    let mut v = normalize(value, version)?;
-    if let Some(obj) = v.as_object_mut() {
-        obj.remove("security");
-        if !version.is_b9() {
-            obj.remove("_signature");
-        }
-        for k in ignore_fields {
-            obj.remove(k);
-        }
-    }
-    Ok(json::to_string_sorted(&v))
+    Ok(canonical_string(value, version, ignore_fields)?)
 }
 
 /// Signs a JSON object in place: `security.signature` (over [`canonical_json`]) and
@@ -57,16 +48,12 @@ pub fn sign_value(
     let obj = value
         .as_object_mut()
         .ok_or_else(|| Error::internal("only a JSON object can be signed"))?;
-    let mut security = match obj.remove("security") {
-        Some(Value::Object(m)) => m,
-        _ => rxon_core::Map::new(),
-    };
-    security.insert("signature", Value::String(signature));
-    security.insert("signer_id", Value::String(signer_id.to_owned()));
-    if !version.is_b9() {
+    set_signature(obj, signature, Some(signer_id));
+    if !version.is_b9()
+        && let Some(Value::Object(security)) = obj.get_mut("security")
+    {
         security.sort_keys();
     }
-    obj.insert("security", Value::Object(security));
     Ok(())
 }
 
@@ -96,9 +83,7 @@ pub fn sign_event(
     signer_id: &str,
     version: ProtocolVersion,
 ) -> Result<()> {
-    if event.timestamp.is_none_or(|t| t == 0) {
-        event.timestamp = Some(unix_now());
-    }
+    fill_timestamp(event);
     let wire = event.to_value(version)?;
     let signature = signer.sign(canonical_json(&wire, version, EVENT_IGNORE_FIELDS)?.as_bytes())?;
     let mut security = event.security.take().unwrap_or_default();
@@ -108,8 +93,15 @@ pub fn sign_event(
     Ok(())
 }
 
+/// Sets `timestamp` to the current Unix second when it is missing or 0.
+pub(crate) fn fill_timestamp(event: &mut WorkerEventPayload) {
+    if event.timestamp.is_none_or(|t| t == 0) {
+        event.timestamp = Some(unix_now());
+    }
+}
+
 /// The current Unix second.
-pub(crate) fn unix_now() -> i64 {
+fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))

@@ -23,21 +23,28 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-#[tokio::test]
-async fn commands_and_events_over_wss() {
+/// A self-signed `localhost` certificate and a TLS acceptor serving it.
+fn self_signed_acceptor() -> (CertificateDer<'static>, tokio_rustls::TlsAcceptor) {
     let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     let cert_der: CertificateDer<'static> = certified.cert.der().clone();
     let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
         certified.signing_key.serialize_der(),
     ));
-
     let server_config = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
         .with_single_cert(vec![cert_der.clone()], key_der)
         .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config));
+    (
+        cert_der,
+        tokio_rustls::TlsAcceptor::from(Arc::new(server_config)),
+    )
+}
+
+#[tokio::test]
+async fn commands_and_events_over_wss() {
+    let (cert_der, acceptor) = self_signed_acceptor();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (seen_tx, seen_rx) = oneshot::channel::<(String, Option<String>)>();
@@ -123,17 +130,7 @@ async fn commands_and_events_over_wss() {
 
 #[tokio::test]
 async fn an_untrusted_certificate_is_not_accepted() {
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
-        certified.signing_key.serialize_der(),
-    ));
-    let server_config = rustls::ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![certified.cert.der().clone()], key_der)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config));
+    let (_, acceptor) = self_signed_acceptor();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (handshakes_tx, mut handshakes) = tokio::sync::mpsc::unbounded_channel();

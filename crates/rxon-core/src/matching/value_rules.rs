@@ -3,7 +3,7 @@
 //! building that refuses arrays and objects.
 
 use super::MatchError;
-use crate::value::{Map, Number, Value};
+use crate::value::{Map, Number, TWO_127, Value, cmp_int_float};
 use crate::wire::ProtocolVersion;
 use std::cmp::Ordering;
 
@@ -31,39 +31,6 @@ fn num_of_number(n: &Number) -> Num {
         Num::Int(i128::from(u))
     } else {
         Num::Float(n.as_f64())
-    }
-}
-
-/// 2^127 as `f64` (exact).
-const TWO_127: f64 = 170_141_183_460_469_231_731_687_303_715_884_105_728.0;
-
-/// Exact ordering of an integer against a float (`None` when the float is NaN).
-#[allow(clippy::cast_possible_truncation)]
-fn cmp_int_float(i: i128, f: f64) -> Option<Ordering> {
-    if f.is_nan() {
-        return None;
-    }
-    if f >= TWO_127 {
-        return Some(Ordering::Less);
-    }
-    if f < -TWO_127 {
-        return Some(Ordering::Greater);
-    }
-    // |f| < 2^127, so its integral part fits an i128 exactly.
-    let t = f.trunc();
-    let ti = t as i128;
-    match i.cmp(&ti) {
-        Ordering::Equal => {
-            let frac = f - t;
-            Some(if frac > 0.0 {
-                Ordering::Less
-            } else if frac < 0.0 {
-                Ordering::Greater
-            } else {
-                Ordering::Equal
-            })
-        }
-        o => Some(o),
     }
 }
 
