@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use rxon::listener::memory::{MemoryConfig, MemoryOrchestrator, WorkerToken};
-use rxon::listener::sign::Hmac;
+use rxon::security::{sign_payload, verify_signature};
 use rxon::transport::ws::{WsConfig, connect_command_channel};
 use rxon::{CommandChannel, Model, TaskPayload, Value, json};
 use std::net::SocketAddr;
@@ -229,7 +229,13 @@ async fn dispatch_results_and_ignored_answers() {
     let sig = s(&t1, "sig").to_owned();
     let task = TaskPayload::from_value(&t1).unwrap();
     let view = task.to_value(rxon::ProtocolVersion::V1_0b17).unwrap();
-    assert!(Hmac::new("orch-secret").verify_value(&view, &["sig", "orchestrator_signature"], &sig));
+    assert!(verify_signature(
+        &view,
+        &sig,
+        "orch-secret",
+        rxon::ProtocolVersion::V1_0b17,
+        &["sig", "orchestrator_signature"]
+    ));
     let (_, job) = client(a, "GET", &format!("/api/jobs/{}", s(&t1, "job_id")), None).await;
     assert_eq!(s(&job, "status"), "running");
     assert_eq!(s(&job, "worker_id"), "w-1");
@@ -449,7 +455,7 @@ async fn worker_signatures_are_checked() {
         .unwrap()
         .as_secs();
     let signed = |mut v: Value, key: &str| {
-        let sig = Hmac::new(key).sign_value(&v, &[]).unwrap();
+        let sig = sign_payload(&v, key, rxon::ProtocolVersion::V1_0b17, &[]).unwrap();
         v.as_object_mut()
             .unwrap()
             .insert("security", json!({"signature": sig, "signer_id": "w-1"}));

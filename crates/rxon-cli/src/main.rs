@@ -17,6 +17,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run an orchestrator and workers exchanging tasks on loopback (no external service).
+    Demo(cmd::demo::Args),
     /// Would this worker take this task? Reads JSON lines on stdin, prints true/false per line.
     Match(cmd::matching::Args),
     /// Validate JSON from stdin against a JSON Schema with the reference's messages.
@@ -42,6 +44,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => cmd::demo::run(&args),
         Command::Match(args) => cmd::matching::run(&args),
         Command::Schema(args) => cmd::schema::run(&args),
         Command::Blob(args) => cmd::blob::run(&args),

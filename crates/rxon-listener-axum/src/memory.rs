@@ -11,7 +11,7 @@
     reason = "early returns carry a ready axum response"
 )]
 
-use crate::sign::{Hmac, constant_time_eq};
+use crate::sign::constant_time_eq;
 use crate::{CommandHub, Listener, ListenerConfig, reply};
 use axum::Router;
 use axum::extract::{Path, Request, State};
@@ -23,6 +23,7 @@ use rxon_core::{
     Error, Handler, Heartbeat, Incoming, Map, Model, ProtocolVersion, RequestContext, Resources,
     TaskPayload, TaskResult, Value, WorkerCommand, WorkerEventPayload, WorkerRegistration, json,
 };
+use rxon_security::{HmacSigner, HmacVerifier, sign_canonical, verify_canonical};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -205,7 +206,7 @@ struct StateInner {
 struct Inner {
     config: MemoryConfig,
     hub: CommandHub,
-    signer: Option<Hmac>,
+    signer: Option<HmacSigner>,
     state: Mutex<StateInner>,
     notify: Notify,
 }
@@ -242,7 +243,10 @@ impl MemoryOrchestrator {
     #[must_use]
     pub fn new(config: MemoryConfig) -> Self {
         let hub = CommandHub::with_profile(config.profile);
-        let signer = config.task_signing_key.as_deref().map(Hmac::new);
+        let signer = config
+            .task_signing_key
+            .as_deref()
+            .and_then(|k| HmacSigner::new(k).ok());
         Self {
             inner: Arc::new(Inner {
                 config,
@@ -465,7 +469,14 @@ impl MemoryOrchestrator {
                 "Message signer ID '{signer}' does not match worker ID '{identity}'"
             )));
         }
-        if !Hmac::new(key).verify_value(raw, ignore, sig) {
+        // Over the JSON as received, with the listener's profile (spec §10.6).
+        if !verify_canonical(
+            raw,
+            sig,
+            &HmacVerifier::new(key),
+            self.inner.config.profile,
+            ignore,
+        ) {
             return Err(forbidden("Invalid cryptographic signature"));
         }
         let nonce = ["event_id", "nonce", "message_id"]
@@ -520,8 +531,15 @@ impl MemoryOrchestrator {
             match task
                 .to_value(ProtocolVersion::V1_0b17)
                 .map_err(Error::from)
-                .and_then(|v| signer.sign_value(&v, &["sig", "orchestrator_signature"]))
-            {
+                .and_then(|v| {
+                    // The worker SDK's convention (spec §10.7): always the 1.0b17 form.
+                    sign_canonical(
+                        &v,
+                        signer,
+                        ProtocolVersion::V1_0b17,
+                        &["sig", "orchestrator_signature"],
+                    )
+                }) {
                 Ok(sig) => task.sig = Some(sig),
                 Err(e) => tracing::error!(task_id = task.task_id, error = %e, "cannot sign task"),
             }

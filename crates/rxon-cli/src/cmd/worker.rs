@@ -18,7 +18,45 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Skills this command offers.
-const SKILLS: &[&str] = &["echo", "sleep"];
+pub(crate) const SKILLS: &[&str] = &["echo", "sleep"];
+
+/// Adds the built-in skills named in `skills` (`echo`, `sleep`) to a worker.
+pub(crate) fn with_builtin_skills<T>(mut worker: Worker<T>, skills: &[String]) -> Worker<T>
+where
+    T: rxon::Transport + rxon::CommandChannel + 'static,
+{
+    for skill in skills {
+        worker = match skill.as_str() {
+            "sleep" => worker.skill("sleep", |task, ctx| async move {
+                let seconds = task
+                    .params
+                    .as_ref()
+                    .and_then(|p| p.get("seconds"))
+                    .and_then(Value::as_f64)
+                    .unwrap_or(1.0);
+                let total = Duration::from_secs_f64(if seconds.is_finite() {
+                    seconds.clamp(0.0, 3600.0)
+                } else {
+                    1.0
+                });
+                let _ = ctx.progress(0.0, "sleeping").await;
+                tokio::select! {
+                    () = tokio::time::sleep(total) => {}
+                    () = ctx.cancelled() => {}
+                }
+                let mut data = Map::new();
+                data.insert("slept", Value::from(total.as_secs_f64()));
+                Ok(data)
+            }),
+            _ => worker.skill("echo", |task, _ctx| async move {
+                let mut data = Map::new();
+                data.insert("echo", Value::Object(task.params.unwrap_or_default()));
+                Ok(data)
+            }),
+        };
+    }
+    worker
+}
 
 /// Arguments of `rxon worker`.
 #[derive(Debug, clap::Args)]
@@ -116,37 +154,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CmdError> {
         .heartbeat_interval(heartbeat_interval)
         .poll_timeout(secs("poll-timeout", args.poll_timeout)?)
         .drain_timeout(secs("drain-timeout", args.drain_timeout)?);
-    let mut worker = Worker::new(transport, worker_options);
-    for skill in &skills {
-        worker = match skill.as_str() {
-            "sleep" => worker.skill("sleep", |task, ctx| async move {
-                let seconds = task
-                    .params
-                    .as_ref()
-                    .and_then(|p| p.get("seconds"))
-                    .and_then(Value::as_f64)
-                    .unwrap_or(1.0);
-                let total = Duration::from_secs_f64(if seconds.is_finite() {
-                    seconds.clamp(0.0, 3600.0)
-                } else {
-                    1.0
-                });
-                let _ = ctx.progress(0.0, "sleeping").await;
-                tokio::select! {
-                    () = tokio::time::sleep(total) => {}
-                    () = ctx.cancelled() => {}
-                }
-                let mut data = Map::new();
-                data.insert("slept", Value::from(total.as_secs_f64()));
-                Ok(data)
-            }),
-            _ => worker.skill("echo", |task, _ctx| async move {
-                let mut data = Map::new();
-                data.insert("echo", Value::Object(task.params.unwrap_or_default()));
-                Ok(data)
-            }),
-        };
-    }
+    let worker = with_builtin_skills(Worker::new(transport, worker_options), &skills);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
