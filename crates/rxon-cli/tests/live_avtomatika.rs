@@ -67,31 +67,34 @@ fn client_headers() -> [(&'static str, &'static str); 1] {
     [("X-Client-Token", CLIENT_TOKEN)]
 }
 
-#[test]
-fn rxon_worker_completes_echo_jobs_of_the_live_orchestrator() {
-    let dir = scratch("avt-echo");
+/// Runs `rxon worker` (URL scheme `scheme`) against a fresh orchestrator, submits echo jobs
+/// through the client API and checks their results, the heartbeats and a clean SIGTERM exit.
+fn run_echo(scheme: &str, name: &str) {
+    let dir = scratch(name);
     let Some((mut avt, addr)) = orchestrator(&dir) else {
         return;
     };
-    let worker_id = "rxon-echo-live";
-    let mut worker = Proc::spawn("rxon-worker", &dir, {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rxon"));
-        cmd.args([
-            "worker",
-            "--url",
-            &format!("http://{addr}"),
-            "--worker-id",
-            worker_id,
-            "--token",
-            WORKER_TOKEN,
-            "--skill",
-            "echo",
-            "--heartbeat-interval",
-            "5",
-        ])
-        .env("RUST_LOG", "info");
-        cmd
-    });
+    let worker_id = format!("rxon-echo-{scheme}");
+    let worker_id = worker_id.as_str();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rxon"));
+    cmd.args([
+        "worker",
+        "--url",
+        &format!("{scheme}://{addr}"),
+        "--worker-id",
+        worker_id,
+        "--token",
+        WORKER_TOKEN,
+        "--skill",
+        "echo",
+        "--max-concurrent",
+        "4",
+        "--heartbeat-interval",
+        "2",
+    ])
+    .env("RUST_LOG", "info")
+    .env("NO_COLOR", "1");
+    let mut worker = Proc::spawn("rxon-worker", &dir, cmd);
 
     // avtomatika fails a job at once when no registered worker offers its task type, so wait
     // for the registration first.
@@ -117,14 +120,24 @@ fn rxon_worker_completes_echo_jobs_of_the_live_orchestrator() {
                 .then_some(())
         },
     );
+    if scheme == "ws" {
+        worker.wait_for_log("command WebSocket connected", Duration::from_secs(15));
+    }
 
-    let jobs: Vec<(String, Value)> = (0..10)
+    let jobs: Vec<(String, Value)> = (0..12)
         .map(|i| {
             let params = json::from_str(&format!(
                 r#"{{"text":"héllo {i}","seq":{i},"x":0.25,"list":[1,"two",null],"nested":{{"ok":true}}}}"#
             ))
             .unwrap();
-            let body = format!(r#"{{"initial_data":{}}}"#, params.to_json());
+            // Every other job has a result timeout: avtomatika then sends the task's
+            // `deadline` as a fractional Unix time (spec §18.B.1), which must not stall us.
+            let timeouts = if i % 2 == 0 {
+                r#","dispatch_timeout":30,"result_timeout":120"#
+            } else {
+                ""
+            };
+            let body = format!(r#"{{"initial_data":{}{timeouts}}}"#, params.to_json());
             let v = http_json(
                 &addr,
                 "POST",
@@ -178,6 +191,32 @@ fn rxon_worker_completes_echo_jobs_of_the_live_orchestrator() {
             "{ctx}"
         );
     }
+
+    // Signed heartbeats pass avtomatika's zero-trust checks (signature, timestamp, nonce).
+    let heartbeat_ok = format!("\"PATCH /_worker/workers/{worker_id} HTTP/1.1\" 200");
+    wait_until("three accepted heartbeats", Duration::from_secs(20), || {
+        (avt.output().matches(&heartbeat_ok).count() >= 3).then_some(())
+    });
+
+    // SIGTERM drains the worker, which reports `offline` and exits 0.
+    let status = worker.terminate(Duration::from_secs(45));
     let log = worker.output();
+    assert!(status.success(), "rxon worker exited {status}:\n{log}");
+    assert!(log.contains("worker stopped"), "{log}");
     assert!(!log.contains("WARN") && !log.contains("ERROR"), "{log}");
+    let avt_log = avt.output();
+    assert!(
+        !avt_log.contains("HTTP/1.1\" 4") && !avt_log.contains("HTTP/1.1\" 5"),
+        "the orchestrator refused a request:\n{avt_log}"
+    );
+}
+
+#[test]
+fn rxon_worker_completes_echo_jobs_of_the_live_orchestrator_over_http() {
+    run_echo("http", "avt-http");
+}
+
+#[test]
+fn rxon_worker_completes_echo_jobs_of_the_live_orchestrator_with_websocket() {
+    run_echo("ws", "avt-ws");
 }

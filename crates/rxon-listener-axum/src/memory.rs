@@ -75,8 +75,9 @@ pub struct MemoryConfig {
     pub client_token: Option<String>,
     /// Adds the task signature `sig` (HMAC, spec §10.7) with this key.
     pub task_signing_key: Option<String>,
-    /// Verifies worker HMAC signatures (keyed by the worker's token), timestamps and nonces
-    /// on register, result, heartbeat (with body) and event (spec §15.3).
+    /// Verifies worker HMAC signatures (keyed by the worker's token) and timestamps on
+    /// register, result, heartbeat (with body) and event, and nonces on all but heartbeats
+    /// (spec §15.3; see `check_signed`).
     pub require_signatures: bool,
     /// Accepted clock difference of message timestamps, and nonce memory. Default 60 s.
     pub signature_window: Duration,
@@ -423,13 +424,17 @@ impl MemoryOrchestrator {
         }
     }
 
-    /// The zero-trust checks of spec §15.3 (when `require_signatures` is on).
+    /// The zero-trust checks of spec §15.3 (when `require_signatures` is on). With `dedupe`
+    /// off (heartbeats) a repeated signature is accepted: the live worker SDK sends identical
+    /// heartbeats within one second (a debounced extra one next to the periodic one, spec
+    /// §18.B.10), and replaying a heartbeat only repeats a state update.
     fn check_signed(
         &self,
         identity: &str,
         key: Option<&str>,
         raw: &Value,
         ignore: &[&str],
+        dedupe: bool,
     ) -> rxon_core::Result<()> {
         if !self.inner.config.require_signatures {
             return Ok(());
@@ -478,6 +483,9 @@ impl MemoryOrchestrator {
             ignore,
         ) {
             return Err(forbidden("Invalid cryptographic signature"));
+        }
+        if !dedupe {
+            return Ok(());
         }
         let nonce = ["event_id", "nonce", "message_id"]
             .iter()
@@ -721,7 +729,7 @@ impl Handler for MemoryOrchestrator {
                 message: e.to_string(),
             },
         )?;
-        self.check_signed(&identity, key.as_deref(), &msg.raw, &[])?;
+        self.check_signed(&identity, key.as_deref(), &msg.raw, &[], true)?;
         let record = WorkerRecord {
             registration: msg.message,
             status: "idle".to_owned(),
@@ -782,7 +790,7 @@ impl Handler for MemoryOrchestrator {
                 claimed.unwrap_or("")
             )));
         }
-        self.check_signed(&identity, key.as_deref(), &msg.raw, &[])?;
+        self.check_signed(&identity, key.as_deref(), &msg.raw, &[], true)?;
         let r = &msg.message;
         let mut st = self.state();
         let Some(rec) = st
@@ -841,7 +849,7 @@ impl Handler for MemoryOrchestrator {
         if msg.message.worker_id != identity {
             return Err(forbidden("Immediate sender ID mismatch"));
         }
-        self.check_signed(&identity, key.as_deref(), &msg.raw, &[])?;
+        self.check_signed(&identity, key.as_deref(), &msg.raw, &[], false)?;
         let hb = msg.message;
         let mut st = self.state();
         let Some(w) = st.workers.get_mut(&identity) else {
@@ -883,7 +891,13 @@ impl Handler for MemoryOrchestrator {
         if msg.message.worker_id != identity {
             return Err(forbidden("Immediate sender ID mismatch"));
         }
-        self.check_signed(&identity, key.as_deref(), &msg.raw, &["bubbling_chain"])?;
+        self.check_signed(
+            &identity,
+            key.as_deref(),
+            &msg.raw,
+            &["bubbling_chain"],
+            true,
+        )?;
         let ev = msg.message;
         let mut st = self.state();
         let task_id = match (&ev.target_task_id, &ev.target_job_id) {
@@ -928,5 +942,72 @@ impl Handler for MemoryOrchestrator {
             st.queue.push_front(task.task_id);
         }
         self.inner.notify.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    const TOKEN: &str = "tok";
+
+    fn signed(mut raw: Value) -> Value {
+        let sig = sign_canonical(
+            &raw,
+            &HmacSigner::new(TOKEN).unwrap(),
+            ProtocolVersion::V1_0b17,
+            &[],
+        )
+        .unwrap();
+        if let Value::Object(m) = &mut raw {
+            m.insert("security", json!({"signature": sig, "signer_id": "w1"}));
+        }
+        raw
+    }
+
+    fn incoming<T: Model>(raw: &Value) -> Incoming<T> {
+        Incoming::new(T::from_value(raw).unwrap(), raw.clone())
+    }
+
+    #[tokio::test]
+    async fn identical_signed_heartbeats_pass_but_a_replayed_registration_does_not() {
+        let orch = MemoryOrchestrator::new(MemoryConfig {
+            worker_tokens: vec![WorkerToken::parse(TOKEN)],
+            require_signatures: true,
+            ..MemoryConfig::default()
+        });
+        let cx = RequestContext::new(Some(TOKEN.to_owned()), Some("w1".to_owned()));
+        let now = now_secs();
+        let reg = signed(json!({"worker_id": "w1", "worker_type": "t", "timestamp": now}));
+        orch.register(&cx, incoming::<WorkerRegistration>(&reg))
+            .await
+            .unwrap();
+        let hb = signed(json!({"worker_id": "w1", "status": "idle", "timestamp": now}));
+        for _ in 0..2 {
+            let answer = orch
+                .heartbeat(&cx, Some(incoming::<Heartbeat>(&hb)))
+                .await
+                .unwrap();
+            assert_eq!(answer.get("status").and_then(Value::as_str), Some("ok"));
+        }
+        let again = orch
+            .register(&cx, incoming::<WorkerRegistration>(&reg))
+            .await;
+        assert!(
+            again.is_err_and(|e| e.to_string().contains("Duplicate message")),
+            "a replayed registration must be refused"
+        );
+        let mut forged = hb.clone();
+        if let Value::Object(m) = &mut forged {
+            m.insert("status", Value::from("busy"));
+        }
+        let forged = orch
+            .heartbeat(&cx, Some(incoming::<Heartbeat>(&forged)))
+            .await;
+        assert!(
+            forged.is_err(),
+            "a heartbeat with a stale signature must be refused"
+        );
     }
 }

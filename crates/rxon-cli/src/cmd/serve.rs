@@ -21,8 +21,8 @@ pub(crate) struct Args {
     /// Sign tasks (`sig`, HMAC-SHA256 over the task's canonical form) with this key.
     #[arg(long)]
     task_signing_key: Option<String>,
-    /// Require worker HMAC signatures (keyed by the worker's token), fresh timestamps and
-    /// unique nonces on register, result, heartbeat and event.
+    /// Require worker HMAC signatures (keyed by the worker's token) and fresh timestamps on
+    /// register, result, heartbeat and event, and unique nonces on all but heartbeats.
     #[arg(long)]
     require_signatures: bool,
     /// Protocol profile: 1.0b17 (default) or 1.0b9.

@@ -27,11 +27,14 @@ pub(crate) fn python(env_key: &str, venv: &str, package: &str) -> Option<PathBuf
         Some(p) if p.is_file() => Some(p),
         other => {
             let msg = format!(
-                "skipped: no Python with {package} ({env_key} unset and {} missing; run `cargo xtask setup`)",
-                other.map_or_else(|| "no HOME".to_owned(), |p| p.display().to_string())
+                "no Python with {package}: {} is not a file (set {env_key} or run `cargo xtask setup`)",
+                other.map_or_else(
+                    || "$HOME/.cache/rxon-rs".to_owned(),
+                    |p| p.display().to_string()
+                )
             );
             assert!(std::env::var_os("CI").is_none(), "{msg}");
-            println!("{msg}");
+            println!("skipped: {msg}");
             None
         }
     }
@@ -114,6 +117,22 @@ impl Proc {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+}
+
+impl Proc {
+    /// Sends SIGTERM and waits (bounded) for the exit status.
+    pub(crate) fn terminate(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -TERM {} failed", self.name);
+        wait_until(
+            &format!("{} to exit after SIGTERM", self.name),
+            timeout,
+            || self.child.try_wait().unwrap(),
+        )
     }
 }
 
