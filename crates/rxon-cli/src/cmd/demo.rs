@@ -61,13 +61,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CmdError> {
     if args.max_concurrent == 0 {
         return Err("--max-concurrent must be at least 1".into());
     }
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
+    super::init_logging("warn");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -38,14 +38,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, super::CmdError> {
             return Err(format!("unknown protocol version {other:?} (1.0b17 or 1.0b9)").into());
         }
     };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+    super::init_logging("info");
     let config = MemoryConfig {
         profile,
         worker_tokens: args

@@ -186,7 +186,8 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, super::CmdError> {
                     if state != "finished" {
                         failed += 1;
                     }
-                    print_job(&job, args.json);
+                    // A closed stdout (`| head`) ends the printing, not the waiting.
+                    let _ = print_job(&job, args.json);
                     if let Some(slot) = done.get_mut(i) {
                         *slot = Some(job);
                     }
@@ -224,7 +225,9 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, super::CmdError> {
     })
 }
 
-fn print_job(job: &Value, as_json: bool) {
+/// Prints one finished job on stdout.
+fn print_job(job: &Value, as_json: bool) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
     let result = job.get("result");
     let data = result
         .and_then(|r| r.get("data"))
@@ -242,7 +245,7 @@ fn print_job(job: &Value, as_json: bool) {
         if let Some(e) = result.and_then(|r| r.get("error")) {
             m.insert("error", e.clone());
         }
-        println!("{}", Value::Object(m).to_json());
+        writeln!(out, "{}", Value::Object(m).to_json())
     } else {
         let mut line = format!("{job_id} {state}");
         if !data.is_null() {
@@ -253,6 +256,6 @@ fn print_job(job: &Value, as_json: bool) {
             line.push_str(" error=");
             line.push_str(&e.to_json());
         }
-        println!("{line}");
+        writeln!(out, "{line}")
     }
 }

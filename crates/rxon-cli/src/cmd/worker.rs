@@ -128,13 +128,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CmdError> {
     }
     rxon::validate_identifier(&args.worker_id, "worker_id", args.profile)
         .map_err(|e| format!("--worker-id: {e}"))?;
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
+    super::init_logging("info");
 
     let mut options = TransportOptions::new().version(args.profile);
     if !args.no_sign {
