@@ -5,6 +5,7 @@
 use rxon::listener::memory::{MemoryConfig, MemoryOrchestrator, WorkerToken};
 use rxon::listener::{ListenerConfig, ServeConfig};
 use rxon::{Map, Value};
+use rxon_tests::LoopbackServer;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -15,18 +16,12 @@ const TOKEN: &str = "bad-input-token";
 struct Server {
     addr: SocketAddr,
     orch: MemoryOrchestrator,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    server: LoopbackServer,
 }
 
 impl Server {
-    async fn shutdown(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        tokio::time::timeout(Duration::from_secs(10), &mut self.task)
-            .await
-            .expect("graceful shutdown")
-            .unwrap()
-            .unwrap();
+    async fn shutdown(self) {
+        self.server.shutdown_within(Duration::from_secs(10)).await;
     }
 }
 
@@ -44,27 +39,21 @@ async fn start() -> Server {
         listener,
         ..MemoryConfig::default()
     });
-    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = tcp.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let serve = ServeConfig {
         header_read_timeout: Duration::from_millis(500),
         ..ServeConfig::default()
     };
-    let task = tokio::spawn(rxon::listener::serve_with(
-        tcp,
-        orch.router(),
-        None,
-        serve,
-        async {
-            let _ = rx.await;
-        },
-    ));
+    let router = orch.router();
+    let server = LoopbackServer::start(|tcp, stop| {
+        rxon::listener::serve_with(tcp, router, None, serve, async move {
+            let _ = stop.await;
+        })
+    })
+    .await;
     Server {
-        addr,
+        addr: server.addr,
         orch,
-        stop: Some(tx),
-        task,
+        server,
     }
 }
 

@@ -8,8 +8,8 @@ use rxon::{
     Error, Handler, Heartbeat, Incoming, Model, ProtocolVersion, RequestContext, TaskPayload,
     TaskResult, TokenResponse, Value, WorkerCommand, WorkerEventPayload, WorkerRegistration, json,
 };
-use std::path::PathBuf;
-use std::process::Stdio;
+use rxon_testing::python::{reference_python, run_peer_worker};
+use rxon_tests::LoopbackServer;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -28,46 +28,6 @@ const TASK_LP: &str = r#"{"job_id":"job-lp-1","params":{"text":"worth the wait"}
 
 fn task(text: &str) -> TaskPayload {
     TaskPayload::from_json(text.as_bytes()).unwrap()
-}
-
-fn shared_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("..")
-        .join("shared")
-}
-
-/// The reference interpreter for `b9`/`b17`: the `RXON_B*_PYTHON` variable, else what the
-/// kit's `setup.sh` prints; `None` (skip) when neither works, unless `CI` is set.
-fn python(version: &str) -> Option<PathBuf> {
-    let var = format!("RXON_{}_PYTHON", version.to_uppercase());
-    if let Some(p) = std::env::var_os(&var) {
-        return Some(PathBuf::from(p));
-    }
-    let setup = shared_dir().join("conformance").join("setup.sh");
-    let found = std::process::Command::new("bash")
-        .arg(&setup)
-        .stderr(Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .find_map(|l| l.strip_prefix(&format!("{var}=")).map(PathBuf::from))
-        });
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the reference interpreter is missing ({var}; {})",
-            setup.display()
-        );
-        println!(
-            "skipped: no reference interpreter ({var} unset and {} failed)",
-            setup.display()
-        );
-    }
-    found
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -300,12 +260,9 @@ impl Handler for ScenarioHandler {
     }
 }
 
-async fn run(version: &str, scenario: Scenario, name: &str) {
-    let Some(py) = python(version) else { return };
-    let profile = if version == "b9" {
-        ProtocolVersion::V1_0b9
-    } else {
-        ProtocolVersion::V1_0b17
+async fn run(profile: ProtocolVersion, scenario: Scenario, name: &str) {
+    let Some(python) = reference_python(profile) else {
+        return;
     };
     let hub = CommandHub::with_profile(profile);
     let handler = ScenarioHandler::new(scenario, profile, hub.clone());
@@ -317,69 +274,42 @@ async fn run(version: &str, scenario: Scenario, name: &str) {
         .with_config(config)
         .with_hub(hub)
         .router();
-    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = tcp.local_addr().unwrap().port();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(rxon::listener::serve(tcp, router, async {
-        let _ = stop_rx.await;
-    }));
-
-    let dir = tempfile::tempdir().unwrap();
-    let report = dir.path().join("report.json");
-    let script = shared_dir().join("conformance").join("peer_worker.py");
-    let mut child = tokio::process::Command::new(py)
-        .arg(script)
-        .args([
-            "--url",
-            &format!("http://127.0.0.1:{port}"),
-            "--scenario",
-            name,
-            "--timeout",
-            "30",
-        ])
-        .arg("--report")
-        .arg(&report)
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn the worker peer");
-    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
-        .await
-        .expect("the peer did not exit")
-        .unwrap();
-    let text = std::fs::read_to_string(&report).unwrap_or_default();
-    assert!(
-        status.success(),
-        "{version} {name}: peer failed with {status}; report:\n{text}"
-    );
-    let _ = stop_tx.send(());
-    tokio::time::timeout(Duration::from_secs(15), server)
-        .await
-        .expect("graceful shutdown")
-        .unwrap()
-        .unwrap();
+    let server = LoopbackServer::start(|tcp, stop| {
+        rxon::listener::serve(tcp, router, async move {
+            let _ = stop.await;
+        })
+    })
+    .await;
+    let url = format!("http://{}", server.addr);
+    let scenario_name = name.to_owned();
+    let outcome =
+        tokio::task::spawn_blocking(move || run_peer_worker(&python, &url, &scenario_name))
+            .await
+            .unwrap();
+    outcome.assert_passed(&format!("{} {name}", profile.as_str()));
+    server.shutdown().await;
 }
 
+/// One test per scenario and reference version (`b17_<name>` and `b9_<name>`).
 macro_rules! conformance {
-    ($($test:ident: $version:literal, $scenario:expr, $name:literal;)*) => {$(
+    ($($scenario:expr, $name:literal: $b17:ident, $b9:ident;)*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $test() {
-            run($version, $scenario, $name).await;
+        async fn $b17() {
+            run(ProtocolVersion::V1_0b17, $scenario, $name).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $b9() {
+            run(ProtocolVersion::V1_0b9, $scenario, $name).await;
         }
     )*};
 }
 
 conformance! {
-    b17_basic: "b17", Scenario::Basic, "basic";
-    b17_auth: "b17", Scenario::Auth, "auth";
-    b17_ignored: "b17", Scenario::Ignored, "ignored";
-    b17_ratelimit: "b17", Scenario::RateLimit, "ratelimit";
-    b17_websocket: "b17", Scenario::WebSocket, "websocket";
-    b17_longpoll: "b17", Scenario::LongPoll, "longpoll";
-    b9_basic: "b9", Scenario::Basic, "basic";
-    b9_auth: "b9", Scenario::Auth, "auth";
-    b9_ignored: "b9", Scenario::Ignored, "ignored";
-    b9_ratelimit: "b9", Scenario::RateLimit, "ratelimit";
-    b9_websocket: "b9", Scenario::WebSocket, "websocket";
-    b9_longpoll: "b9", Scenario::LongPoll, "longpoll";
+    Scenario::Basic, "basic": b17_basic, b9_basic;
+    Scenario::Auth, "auth": b17_auth, b9_auth;
+    Scenario::Ignored, "ignored": b17_ignored, b9_ignored;
+    Scenario::RateLimit, "ratelimit": b17_ratelimit, b9_ratelimit;
+    Scenario::WebSocket, "websocket": b17_websocket, b9_websocket;
+    Scenario::LongPoll, "longpoll": b17_longpoll, b9_longpoll;
 }

@@ -7,49 +7,26 @@ use rxon::listener::memory::{MemoryConfig, MemoryOrchestrator, WorkerToken};
 use rxon::security::{sign_payload, verify_signature};
 use rxon::transport::ws::{WsConfig, connect_command_channel};
 use rxon::{CommandChannel, Model, TaskPayload, Value, json};
+use rxon_tests::LoopbackServer;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-struct Server {
-    addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl Server {
-    async fn shutdown(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        tokio::time::timeout(Duration::from_secs(15), &mut self.task)
-            .await
-            .expect("graceful shutdown")
-            .unwrap()
-            .unwrap();
-    }
-}
-
-async fn start(config: MemoryConfig) -> (Server, MemoryOrchestrator) {
+async fn start(config: MemoryConfig) -> (LoopbackServer, MemoryOrchestrator) {
     let orch = MemoryOrchestrator::new(MemoryConfig {
         client_token: Some("client".to_owned()),
         ..config
     });
-    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = tcp.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let hub = orch.hub();
-    let task = tokio::spawn(rxon::listener::serve(tcp, orch.router(), async move {
-        let _ = rx.await;
-        hub.close_all();
-    }));
-    (
-        Server {
-            addr,
-            stop: Some(tx),
-            task,
-        },
-        orch,
-    )
+    let (router, hub) = (orch.router(), orch.hub());
+    let server = LoopbackServer::start(|tcp, stop| {
+        rxon::listener::serve(tcp, router, async move {
+            let _ = stop.await;
+            hub.close_all();
+        })
+    })
+    .await;
+    (server, orch)
 }
 
 /// One request with `Connection: close`; returns status and parsed JSON body (Null if empty).

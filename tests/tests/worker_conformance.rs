@@ -6,146 +6,14 @@
 
 use rxon::transport::http::{HttpTransport, HttpTransportConfig};
 use rxon::{
-    Error, Heartbeat, Map, PollOptions, ResultReply, SkillInfo, TaskPayload, TaskResult, Transport,
-    Value, WorkerRegistration,
+    Error, Heartbeat, Map, PollOptions, ProtocolVersion, ResultReply, SkillInfo, TaskPayload,
+    TaskResult, Transport, Value, WorkerRegistration,
 };
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use rxon_testing::python::PeerOrchestrator;
 use std::time::{Duration, Instant};
 
 const WORKER_ID: &str = "conformance-worker-1";
 const TOKEN: &str = "rxon-conformance-token";
-
-/// The shared kit, a sibling of the repository.
-fn shared_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("..")
-        .join("shared")
-}
-
-/// The reference interpreter for `b9`/`b17`: the `RXON_B*_PYTHON` variable, else what the
-/// kit's `setup.sh` prints; `None` (skip) when neither works, unless `CI` is set.
-fn python(version: &str) -> Option<PathBuf> {
-    let var = format!("RXON_{}_PYTHON", version.to_uppercase());
-    if let Some(p) = std::env::var_os(&var) {
-        return Some(PathBuf::from(p));
-    }
-    let setup = shared_dir().join("conformance").join("setup.sh");
-    let found = Command::new("bash")
-        .arg(&setup)
-        .stderr(Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .find_map(|l| l.strip_prefix(&format!("{var}=")).map(PathBuf::from))
-        });
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the reference interpreter is missing ({var}; {})",
-            setup.display()
-        );
-        println!(
-            "skipped: no reference interpreter ({var} unset and {} failed)",
-            setup.display()
-        );
-    }
-    found
-}
-
-struct Peer {
-    child: Child,
-    report: PathBuf,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_peer(version: &str, scenario: &str) -> Option<Peer> {
-    let py = python(version)?;
-    let dir = tempfile::tempdir().unwrap();
-    let ready = dir.path().join("port");
-    let report = dir.path().join("report.json");
-    let script = shared_dir()
-        .join("conformance")
-        .join("peer_orchestrator.py");
-    let child = Command::new(py)
-        .arg(script)
-        .args([
-            "--version",
-            version,
-            "--scenario",
-            scenario,
-            "--port",
-            "0",
-            "--timeout",
-            "30",
-        ])
-        .arg("--ready-file")
-        .arg(&ready)
-        .arg("--report")
-        .arg(&report)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn the orchestrator peer");
-    let mut peer = Peer {
-        child,
-        report,
-        url: String::new(),
-        _dir: dir,
-    };
-    let start = Instant::now();
-    loop {
-        if let Ok(port) = std::fs::read_to_string(&ready)
-            && let Ok(port) = port.trim().parse::<u16>()
-        {
-            peer.url = format!("http://127.0.0.1:{port}");
-            return Some(peer);
-        }
-        if let Ok(Some(status)) = peer.child.try_wait() {
-            panic!("the peer exited early with {status}");
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "the peer did not become ready"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Waits for the peer to finish and asserts it passed.
-fn finish(mut peer: Peer) {
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = peer.child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(40),
-            "the peer did not exit"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let report = std::fs::read_to_string(&peer.report).unwrap_or_default();
-    assert!(
-        status.success(),
-        "peer failed with {status}; report:\n{report}"
-    );
-    assert!(
-        report.contains("\"ok\": true") || report.contains("\"ok\":true"),
-        "report:\n{report}"
-    );
-}
 
 fn transport(url: &str, token: &str) -> HttpTransport {
     HttpTransport::new(HttpTransportConfig::new(url, WORKER_ID, token)).unwrap()
@@ -316,28 +184,30 @@ async fn auth(t: &HttpTransport) {
 }
 
 macro_rules! scenario_tests {
-    ($($name:ident: $version:literal, $scenario:literal, $token:expr, $drive:ident;)*) => {$(
+    ($($name:ident: $version:expr, $scenario:literal, $token:expr, $drive:ident;)*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
-            let Some(peer) = start_peer($version, $scenario) else { return };
-            let t = transport(&peer.url, $token);
+            let Some(peer) = PeerOrchestrator::start($version, $scenario) else { return };
+            let t = transport(peer.url(), $token);
             $drive(&t).await;
             t.close().await;
-            tokio::task::spawn_blocking(move || finish(peer)).await.unwrap();
+            tokio::task::spawn_blocking(move || peer.finish())
+        .await
+        .unwrap();
         }
     )*};
 }
 
 scenario_tests! {
-    b17_basic: "b17", "basic", TOKEN, basic;
-    b17_auth: "b17", "auth", "rxon-initial-token", auth;
-    b17_ignored: "b17", "ignored", TOKEN, ignored;
-    b17_ratelimit: "b17", "ratelimit", TOKEN, ratelimit;
-    b17_longpoll: "b17", "longpoll", TOKEN, longpoll;
-    b9_basic: "b9", "basic", TOKEN, basic;
-    b9_ignored: "b9", "ignored", TOKEN, ignored;
-    b9_ratelimit: "b9", "ratelimit", TOKEN, ratelimit;
-    b9_longpoll: "b9", "longpoll", TOKEN, longpoll;
+    b17_basic: ProtocolVersion::V1_0b17, "basic", TOKEN, basic;
+    b17_auth: ProtocolVersion::V1_0b17, "auth", "rxon-initial-token", auth;
+    b17_ignored: ProtocolVersion::V1_0b17, "ignored", TOKEN, ignored;
+    b17_ratelimit: ProtocolVersion::V1_0b17, "ratelimit", TOKEN, ratelimit;
+    b17_longpoll: ProtocolVersion::V1_0b17, "longpoll", TOKEN, longpoll;
+    b9_basic: ProtocolVersion::V1_0b9, "basic", TOKEN, basic;
+    b9_ignored: ProtocolVersion::V1_0b9, "ignored", TOKEN, ignored;
+    b9_ratelimit: ProtocolVersion::V1_0b9, "ratelimit", TOKEN, ratelimit;
+    b9_longpoll: ProtocolVersion::V1_0b9, "longpoll", TOKEN, longpoll;
 }
 
 /// The same scenarios through the facade's `create_transport`, with every body signed (the
@@ -345,12 +215,12 @@ scenario_tests! {
 /// them).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn b17_basic_signed_through_the_facade() {
-    let Some(peer) = start_peer("b17", "basic") else {
+    let Some(peer) = PeerOrchestrator::start(ProtocolVersion::V1_0b17, "basic") else {
         return;
     };
     let signer = std::sync::Arc::new(rxon::security::HmacSigner::new(TOKEN).unwrap());
     let t = rxon::create_transport(
-        &peer.url,
+        peer.url(),
         WORKER_ID,
         TOKEN,
         rxon::TransportOptions::new().signer(signer),
@@ -361,7 +231,7 @@ async fn b17_basic_signed_through_the_facade() {
     };
     basic(http).await;
     t.close().await;
-    tokio::task::spawn_blocking(move || finish(peer))
+    tokio::task::spawn_blocking(move || peer.finish())
         .await
         .unwrap();
 }

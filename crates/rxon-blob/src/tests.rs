@@ -4,120 +4,16 @@
 
 use crate::conformance;
 use crate::{BlobConfig, BlobStore, S3Config, StoreConfig};
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use rxon_testing::moto::MotoServer;
+use std::io::Write as _;
 
-/// A moto S3 server on loopback, killed when dropped.
-pub(crate) struct Moto {
-    child: Child,
-    pub(crate) endpoint: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn moto_binary() -> Option<PathBuf> {
-    let path = std::env::var_os("RXON_MOTO_SERVER")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|h| PathBuf::from(h).join(".cache/rxon-rs/moto/bin/moto_server"))
-        })?;
-    path.is_file().then_some(path)
-}
-
-fn http(endpoint_port: u16, request: &str) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", endpoint_port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    s.write_all(request.as_bytes()).ok()?;
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    Some(out)
-}
-
-impl Moto {
-    /// Starts moto, or returns `None` (after printing why) when it is not installed and
-    /// `CI` is not set.
-    pub(crate) fn start() -> Option<Self> {
-        let Some(bin) = moto_binary() else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "moto_server not found (set RXON_MOTO_SERVER or run `cargo xtask setup`)"
-            );
-            println!(
-                "skipped: moto_server not found (set RXON_MOTO_SERVER or run `cargo xtask setup`)"
-            );
-            return None;
-        };
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let moto = Self {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let probe = http(
-                port,
-                "GET /moto-api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-            );
-            if probe.is_some_and(|r| r.starts_with("HTTP/1.")) {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not answer within 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(moto)
-    }
-
-    fn port(&self) -> u16 {
-        self.endpoint
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap()
-    }
-
-    /// Creates a bucket.
-    pub(crate) fn create_bucket(&self, bucket: &str) {
-        let r = http(
-            self.port(),
-            &format!("PUT /{bucket} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
-        )
-        .unwrap();
-        assert!(
-            r.starts_with("HTTP/1.1 200") || r.starts_with("HTTP/1.0 200"),
-            "create bucket: {r}"
-        );
-    }
-
-    pub(crate) fn config(&self, bucket: &str) -> BlobConfig {
-        let s3 = S3Config {
-            region: Some("us-east-1".into()),
-            ..S3Config::new(&self.endpoint, "testing", "testing")
-        };
-        BlobConfig::new(StoreConfig::S3(s3)).with_default_bucket(bucket)
-    }
+/// The S3 configuration of `moto` for `bucket`.
+fn moto_config(moto: &MotoServer, bucket: &str) -> BlobConfig {
+    let s3 = S3Config {
+        region: Some("us-east-1".into()),
+        ..S3Config::new(moto.endpoint(), "testing", "testing")
+    };
+    BlobConfig::new(StoreConfig::S3(s3)).with_default_bucket(bucket)
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -156,10 +52,12 @@ fn conformance_local_fs() {
 
 #[test]
 fn conformance_s3_moto() {
-    let Some(moto) = Moto::start() else { return };
+    let Some(moto) = MotoServer::start() else {
+        return;
+    };
     moto.create_bucket("rxon-test");
     let dir = tempfile::tempdir().unwrap();
-    let store = BlobStore::new(moto.config("rxon-test"));
+    let store = BlobStore::new(moto_config(&moto, "rxon-test"));
     runtime().block_on(async {
         conformance::run_all(&store, "rxon-test", "c", dir.path()).await;
         // A single-part S3 ETag is the MD5 of the content.
@@ -209,7 +107,7 @@ fn large_file_memory_stays_bounded() {
         }
     }
     let root = tempfile::tempdir().unwrap();
-    let moto = Moto::start();
+    let moto = MotoServer::start();
     let mut backends = vec![(
         "local",
         BlobStore::new(BlobConfig::new(StoreConfig::Local {
@@ -218,7 +116,7 @@ fn large_file_memory_stays_bounded() {
     )];
     if let Some(m) = &moto {
         m.create_bucket("big");
-        backends.push(("s3", BlobStore::new(m.config("big"))));
+        backends.push(("s3", BlobStore::new(moto_config(m, "big"))));
     }
     let rt = runtime();
     for (name, store) in backends {

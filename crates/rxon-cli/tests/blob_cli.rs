@@ -1,6 +1,7 @@
 //! `rxon blob` end to end against a local-directory store.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use rxon_testing::moto::MotoServer;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -119,89 +120,16 @@ fn config_hash_matches_the_reference() {
     assert_eq!((code, out.as_str()), (1, ""));
 }
 
-/// A moto S3 server on loopback (killed on drop), or `None` when moto is not installed and
-/// `CI` is not set.
-struct Moto {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn http(port: u16, request: &str) -> Option<String> {
-    use std::io::{Read as _, Write as _};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
-        .ok()?;
-    s.write_all(request.as_bytes()).ok()?;
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    Some(out)
-}
-
-fn start_moto() -> Option<Moto> {
-    let bin = std::env::var_os("RXON_MOTO_SERVER")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|h| PathBuf::from(h).join(".cache/rxon-rs/moto/bin/moto_server"))
-        })
-        .filter(|p| p.is_file());
-    let Some(bin) = bin else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "moto_server not found (set RXON_MOTO_SERVER)"
-        );
-        println!("skipped: moto_server not found (set RXON_MOTO_SERVER)");
-        return None;
-    };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(bin)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let moto = Moto { child, port };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !http(
-        port,
-        "GET /moto-api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-    )
-    .is_some_and(|r| r.starts_with("HTTP/1."))
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "moto_server did not answer"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    let r = http(
-        port,
-        "PUT /cli HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-    )
-    .unwrap();
-    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
-    Some(moto)
-}
-
 #[test]
 fn put_get_against_an_s3_api() {
-    let Some(moto) = start_moto() else { return };
+    let Some(moto) = MotoServer::start() else {
+        return;
+    };
+    moto.create_bucket("cli");
     let dir = scratch("s3");
     let src = dir.join("in.bin");
     std::fs::write(&src, b"hello s3").unwrap();
-    let endpoint = format!("http://127.0.0.1:{}", moto.port);
+    let endpoint = moto.endpoint();
     let s3 = [
         "blob",
         "--endpoint",

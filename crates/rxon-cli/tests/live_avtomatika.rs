@@ -9,8 +9,9 @@
 
 mod live_support;
 
-use live_support::{Proc, free_port, http, http_json, interop_script, python, scratch, wait_until};
+use live_support::{http, http_json, interop_script, python, scratch};
 use rxon::{Value, json};
+use rxon_testing::process::{ChildGuard, free_port, wait_until};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -20,7 +21,7 @@ const CLIENT_TOKEN: &str = "live-avt-client-token";
 const TASK_KEY: &str = "live-avt-task-signing-key";
 
 /// The orchestrator on a free loopback port, up and answering `/_public/status`.
-fn orchestrator(dir: &Path) -> Option<(Proc, String)> {
+fn orchestrator(dir: &Path) -> Option<(ChildGuard, String)> {
     let py = python("RXON_AVT_PYTHON", "avtomatika", "avtomatika")?;
     let port = free_port();
     let mut cmd = Command::new(py);
@@ -50,7 +51,7 @@ fn orchestrator(dir: &Path) -> Option<(Proc, String)> {
         .env("ORCHESTRATOR_SECRET_KEY", TASK_KEY)
         .env("DETAILED_API_RESPONSES", "true")
         .env("TASK_FILES_DIR", dir.join("payloads"));
-    let mut p = Proc::spawn("avtomatika", dir, cmd);
+    let mut p = ChildGuard::spawn_logged("avtomatika", dir, &mut cmd);
     let addr = format!("127.0.0.1:{port}");
     wait_until("the orchestrator to start", Duration::from_secs(60), || {
         p.assert_running();
@@ -94,7 +95,7 @@ fn run_echo(scheme: &str, name: &str) {
     ])
     .env("RUST_LOG", "info")
     .env("NO_COLOR", "1");
-    let mut worker = Proc::spawn("rxon-worker", &dir, cmd);
+    let mut worker = ChildGuard::spawn_logged("rxon-worker", &dir, &mut cmd);
 
     // avtomatika fails a job at once when no registered worker offers its task type, so wait
     // for the registration first.

@@ -11,8 +11,9 @@
 
 mod live_support;
 
-use live_support::{Proc, http_json, interop_script, python, scratch, wait_until};
+use live_support::{http_json, interop_script, python, scratch};
 use rxon::{Value, json};
+use rxon_testing::process::{ChildGuard, wait_until};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -31,7 +32,7 @@ fn sdk_python() -> Option<PathBuf> {
 
 /// `rxon serve` on a loopback port it picks itself; returns the process and its address.
 /// `credential` is `TOKEN` (any worker id) or `ID=TOKEN`.
-fn serve(dir: &Path, credential: &str) -> (Proc, String) {
+fn serve(dir: &Path, credential: &str) -> (ChildGuard, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rxon"));
     cmd.args([
         "serve",
@@ -46,7 +47,7 @@ fn serve(dir: &Path, credential: &str) -> (Proc, String) {
         "--require-signatures",
     ])
     .env("RUST_LOG", "info");
-    let mut p = Proc::spawn("rxon-serve", dir, cmd);
+    let mut p = ChildGuard::spawn_logged("rxon-serve", dir, &mut cmd);
     let out = p.wait_for_log("listening on http://", Duration::from_secs(30));
     let addr = out
         .split("listening on http://")
@@ -65,7 +66,7 @@ fn sdk_worker(
     worker_id: &str,
     task_key: &str,
     websockets: bool,
-) -> Proc {
+) -> ChildGuard {
     let mut cmd = Command::new(py);
     cmd.arg(interop_script("sdk_echo_worker.py"))
         .current_dir(dir)
@@ -85,11 +86,11 @@ fn sdk_worker(
         .env("HEARTBEAT_INTERVAL", "1")
         .env("TASK_FILES_DIR", dir.join("payloads"))
         .env("WORKER_BLOB_CACHE_DIR", dir.join("blob-cache"));
-    Proc::spawn(&format!("sdk-worker-{worker_id}"), dir, cmd)
+    ChildGuard::spawn_logged(&format!("sdk-worker-{worker_id}"), dir, &mut cmd)
 }
 
 /// Waits until `rxon serve` lists the worker as registered.
-fn wait_registered(addr: &str, worker: &mut Proc, worker_id: &str) {
+fn wait_registered(addr: &str, worker: &mut ChildGuard, worker_id: &str) {
     wait_until(
         &format!("{worker_id} to register"),
         Duration::from_secs(30),
@@ -117,7 +118,7 @@ fn wait_registered(addr: &str, worker: &mut Proc, worker_id: &str) {
 
 /// Submits `count` echo jobs with `rxon submit --json` and checks every one finished with
 /// its params echoed back as the result data.
-fn submit_and_check(addr: &str, worker: &Proc, count: usize) {
+fn submit_and_check(addr: &str, worker: &ChildGuard, count: usize) {
     let params =
         r#"{"text":"héllo, RXON","n":42,"x":1.5,"list":[1,"two",null],"nested":{"ok":true}}"#;
     let out = Command::new(env!("CARGO_BIN_EXE_rxon"))

@@ -4,9 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use rxon::{Map, Value};
-use std::io::Write;
+use rxon_testing::process::run_with_input;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// Cases whose 1.0b9 reference answer our typed decoder cannot reproduce (the value is refused
 /// at decoding); the list and the reasons live in rxon-core's `tests/matching_vectors.rs`.
@@ -50,18 +50,12 @@ fn boolean_lines() -> Vec<(String, String)> {
 }
 
 fn run_rxon(args: &[&str], input: String) -> Vec<String> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rxon"))
-        .arg("match")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()).unwrap());
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
+    let out = run_with_input(
+        Command::new(env!("CARGO_BIN_EXE_rxon"))
+            .arg("match")
+            .args(args),
+        input.as_bytes(),
+    );
     assert!(
         out.status.success(),
         "exit {:?}, stderr: {}",

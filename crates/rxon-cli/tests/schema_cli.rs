@@ -1,8 +1,8 @@
 //! `rxon schema validate` end to end.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
+use rxon_testing::process::run_with_input;
+use std::process::Command;
 
 fn run(schema: &str, data: &str, version: Option<&str>) -> (i32, String) {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -15,19 +15,7 @@ fn run(schema: &str, data: &str, version: Option<&str>) -> (i32, String) {
     if let Some(v) = version {
         cmd.args(["--version", v]);
     }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(data.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run_with_input(&mut cmd, data.as_bytes());
     std::fs::remove_file(&path).unwrap();
     (
         out.status.code().unwrap(),

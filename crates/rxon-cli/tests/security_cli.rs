@@ -6,20 +6,15 @@
     clippy::too_many_arguments
 )]
 
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+use rxon_testing::process::run_with_input;
+use std::process::{Command, Output};
 
 fn rxon(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rxon"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     // The command may exit before reading (e.g. a usage error).
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    child.wait_with_output().unwrap()
+    run_with_input(
+        Command::new(env!("CARGO_BIN_EXE_rxon")).args(args),
+        stdin.as_bytes(),
+    )
 }
 
 fn stdout(o: &Output) -> String {

@@ -14,50 +14,8 @@
 
 use rxon_core::{Model, ProtocolVersion, TaskResult, Value, json};
 use rxon_security::*;
-use std::io::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-
-/// The interpreter for `version` ("b9"/"b17"), or why there is none.
-fn interpreter(version: &str) -> Result<PathBuf, String> {
-    let var = format!("RXON_{}_PYTHON", version.to_uppercase());
-    if let Some(p) = std::env::var_os(&var) {
-        return Ok(PathBuf::from(p));
-    }
-    let setup =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/setup.sh");
-    if !setup.is_file() {
-        return Err(format!(
-            "{var} unset and no conformance kit at {}",
-            setup.display()
-        ));
-    }
-    let out = Command::new("bash")
-        .arg(&setup)
-        .stderr(Stdio::null())
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(format!("setup.sh failed ({})", out.status));
-    }
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{var}=")).map(PathBuf::from))
-        .ok_or_else(|| format!("setup.sh did not print {var}"))
-}
-
-fn interpreter_or_skip(version: &str) -> Option<PathBuf> {
-    match interpreter(version) {
-        Ok(p) => Some(p),
-        Err(why) if std::env::var_os("CI").is_some() => {
-            panic!("Python reference {version} unavailable: {why}")
-        }
-        Err(why) => {
-            eprintln!("skipped: Python reference {version} unavailable: {why}");
-            None
-        }
-    }
-}
+use rxon_testing::python::{reference_python, run_script};
+use std::path::Path;
 
 /// Reads a job from stdin, verifies our signatures and makes its own.
 const SCRIPT: &str = r#"
@@ -90,33 +48,16 @@ const PAYLOADS: &[(&str, &[&str])] = &[
     (r#"[3,1,{"b":1,"a":null,"c":[null]}]"#, &[]),
 ];
 
-fn run_python(python: &PathBuf, job: &Value) -> Value {
-    let mut child = Command::new(python)
-        .args(["-c", SCRIPT])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(json::to_string(job).as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json::from_slice(&out.stdout).unwrap()
+fn run_python(python: &Path, job: &Value) -> Value {
+    let out = run_script(python, SCRIPT, json::to_string(job).as_bytes());
+    json::from_slice(&out).unwrap()
 }
 
-fn cross_check(version: ProtocolVersion, vname: &str, with_ed25519: bool) {
-    let Some(python) = interpreter_or_skip(vname) else {
+fn cross_check(version: ProtocolVersion, with_ed25519: bool) {
+    let Some(python) = reference_python(version) else {
         return;
     };
+    let vname = version.as_str();
     let secret = "live-s\u{eb}cret";
     let pair = Ed25519KeyPairPem::generate().unwrap();
     let ed_signer = Ed25519Signer::from_pkcs8_pem(&pair.private_pem).unwrap();
@@ -201,10 +142,10 @@ fn cross_check(version: ProtocolVersion, vname: &str, with_ed25519: bool) {
 
 #[test]
 fn b9_hmac_both_ways() {
-    cross_check(ProtocolVersion::V1_0b9, "b9", false);
+    cross_check(ProtocolVersion::V1_0b9, false);
 }
 
 #[test]
 fn b17_hmac_and_ed25519_both_ways() {
-    cross_check(ProtocolVersion::V1_0b17, "b17", true);
+    cross_check(ProtocolVersion::V1_0b17, true);
 }

@@ -7,7 +7,7 @@
 use rxon::ProtocolVersion;
 use rxon::security::{Ed25519Signer, HmacSigner, canonical_string};
 use std::io::{BufRead as _, Read as _, Write as _};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Options shared by `sign`, `verify` and `canonical`.
@@ -89,16 +89,32 @@ pub(crate) fn for_each_document(
     Ok(all_ok)
 }
 
-pub(crate) fn run(args: &Args) -> Result<ExitCode, super::CmdError> {
-    let signer: Box<dyn rxon::Signer> = match (&args.hmac_secret, &args.ed25519_key) {
-        (Some(secret), _) => Box::new(HmacSigner::new(secret)?),
+/// The key of `--hmac-secret` (made by `hmac`) or of the PEM file `--ed25519-key` (its text
+/// made by `ed25519`), for `sign` and `verify`.
+pub(crate) fn load_key<T>(
+    hmac_secret: Option<&str>,
+    ed25519_key: Option<&Path>,
+    hmac: impl FnOnce(&str) -> Result<T, super::CmdError>,
+    ed25519: impl FnOnce(&str) -> Result<T, super::CmdError>,
+) -> Result<T, super::CmdError> {
+    match (hmac_secret, ed25519_key) {
+        (Some(secret), _) => hmac(secret),
         (None, Some(path)) => {
             let pem = std::fs::read_to_string(path)
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            Box::new(Ed25519Signer::from_pkcs8_pem(&pem)?)
+            ed25519(&pem)
         }
-        (None, None) => return Err("give --hmac-secret or --ed25519-key".into()),
-    };
+        (None, None) => Err("give --hmac-secret or --ed25519-key".into()),
+    }
+}
+
+pub(crate) fn run(args: &Args) -> Result<ExitCode, super::CmdError> {
+    let signer = load_key::<Box<dyn rxon::Signer>>(
+        args.hmac_secret.as_deref(),
+        args.ed25519_key.as_deref(),
+        |secret| Ok(Box::new(HmacSigner::new(secret)?)),
+        |pem| Ok(Box::new(Ed25519Signer::from_pkcs8_pem(pem)?)),
+    )?;
     let ignore = args.options.ignore();
     let ok = for_each_document(args.options.lines, |text| {
         let doc = parse(text)?;

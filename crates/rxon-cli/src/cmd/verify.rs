@@ -4,7 +4,7 @@
 //! comes from `--signature` or from the document's own `security.signature`. Prints `valid` or
 //! `invalid`; the exit status is 0 only when every document is valid.
 
-use super::sign::{CanonicalOptions, for_each_document, parse};
+use super::sign::{CanonicalOptions, for_each_document, load_key, parse};
 use rxon::security::{Ed25519Verifier, HmacVerifier, verify_canonical};
 use rxon::{Value, Verifier};
 use std::path::PathBuf;
@@ -32,20 +32,17 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> Result<ExitCode, super::CmdError> {
-    let verifier: Box<dyn Verifier> = match (&args.hmac_secret, &args.ed25519_key) {
-        (Some(secret), _) => {
+    let verifier = load_key::<Box<dyn Verifier>>(
+        args.hmac_secret.as_deref(),
+        args.ed25519_key.as_deref(),
+        |secret| {
             if secret.is_empty() {
                 return Err("the HMAC secret is empty".into());
             }
-            Box::new(HmacVerifier::new(secret))
-        }
-        (None, Some(path)) => {
-            let pem = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            Box::new(Ed25519Verifier::from_public_pem(&pem)?)
-        }
-        (None, None) => return Err("give --hmac-secret or --ed25519-key".into()),
-    };
+            Ok(Box::new(HmacVerifier::new(secret)))
+        },
+        |pem| Ok(Box::new(Ed25519Verifier::from_public_pem(pem)?)),
+    )?;
     let ignore = args.options.ignore();
     let mut any_invalid = false;
     let all_ok = for_each_document(args.options.lines, |text| {

@@ -1,42 +1,20 @@
-//! Shared helpers of the live-ecosystem tests: locating the Python venvs, child processes
-//! killed on drop, a tiny HTTP/1.1 client and bounded waits.
+//! Shared helpers of the live-ecosystem tests: locating the Python venvs and a tiny HTTP/1.1
+//! client (child processes and bounded waits come from `rxon_testing::process`).
 #![allow(dead_code)]
 
 use rxon::{Value, json};
+use rxon_testing::process::{cached_tool, skip};
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The interpreter of a live-package venv: `$env_key`, else `$HOME/.cache/rxon-rs/<venv>/bin/python`
 /// (where `cargo xtask setup` installs it). `None` means "skip" (a panic when `CI` is set).
 pub(crate) fn python(env_key: &str, venv: &str, package: &str) -> Option<PathBuf> {
-    let candidate = std::env::var_os(env_key)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| {
-                PathBuf::from(h)
-                    .join(".cache/rxon-rs")
-                    .join(venv)
-                    .join("bin/python")
-            })
-        });
-    match candidate {
-        Some(p) if p.is_file() => Some(p),
-        other => {
-            let msg = format!(
-                "no Python with {package}: {} is not a file (set {env_key} or run `cargo xtask setup`)",
-                other.map_or_else(
-                    || "$HOME/.cache/rxon-rs".to_owned(),
-                    |p| p.display().to_string()
-                )
-            );
-            assert!(std::env::var_os("CI").is_none(), "{msg}");
-            println!("skipped: {msg}");
-            None
-        }
+    match cached_tool(env_key, &format!("{venv}/bin/python")) {
+        Ok(p) => Some(p),
+        Err(why) => skip(&format!("no Python with {package}: {why}")),
     }
 }
 
@@ -54,103 +32,6 @@ pub(crate) fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&p);
     std::fs::create_dir_all(&p).unwrap();
     p
-}
-
-#[derive(Debug)]
-/// A child process whose stdout and stderr go to a log file; killed (and reaped) on drop.
-pub(crate) struct Proc {
-    /// Name used in messages.
-    pub(crate) name: String,
-    /// The combined stdout/stderr log.
-    pub(crate) log: PathBuf,
-    child: Child,
-}
-
-impl Proc {
-    /// Spawns `cmd` with its output in `<dir>/<name>.log`.
-    pub(crate) fn spawn(name: &str, dir: &Path, mut cmd: Command) -> Self {
-        let log = dir.join(format!("{name}.log"));
-        let out = std::fs::File::create(&log).unwrap();
-        let err = out.try_clone().unwrap();
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(out))
-            .stderr(Stdio::from(err))
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        Self {
-            name: name.to_owned(),
-            log,
-            child,
-        }
-    }
-
-    /// The log so far.
-    pub(crate) fn output(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Panics (with the log) if the process has exited.
-    pub(crate) fn assert_running(&mut self) {
-        if let Ok(Some(status)) = self.child.try_wait() {
-            panic!(
-                "{} exited early ({status}); its log:\n{}",
-                self.name,
-                self.output()
-            );
-        }
-    }
-
-    /// Waits until the log contains `needle`; panics with the log after `timeout`.
-    pub(crate) fn wait_for_log(&mut self, needle: &str, timeout: Duration) -> String {
-        let start = Instant::now();
-        loop {
-            let out = self.output();
-            if out.contains(needle) {
-                return out;
-            }
-            self.assert_running();
-            assert!(
-                start.elapsed() < timeout,
-                "{} did not log {needle:?} within {timeout:?}; its log:\n{out}",
-                self.name
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Proc {
-    /// Sends SIGTERM and waits (bounded) for the exit status.
-    pub(crate) fn terminate(&mut self, timeout: Duration) -> std::process::ExitStatus {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success(), "kill -TERM {} failed", self.name);
-        wait_until(
-            &format!("{} to exit after SIGTERM", self.name),
-            timeout,
-            || self.child.try_wait().unwrap(),
-        )
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A loopback port that was free a moment ago (for programs that cannot report the port
-/// they bound).
-pub(crate) fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// One HTTP/1.1 request (`Connection: close`) to `addr`; returns the status and the body.
@@ -228,19 +109,4 @@ pub(crate) fn http_json(
         .unwrap_or_else(|e| panic!("{method} {path} failed: {e}"));
     assert_eq!(status, want, "{method} {path} answered {status}: {text}");
     json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {text}"))
-}
-
-/// Polls `f` every 100 ms until it returns `Some`; panics with `what` after `timeout`.
-pub(crate) fn wait_until<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            start.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
