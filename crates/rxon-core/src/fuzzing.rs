@@ -25,7 +25,17 @@ pub fn value(data: &[u8]) {
         "write/parse round trip changed the value"
     );
     for version in VERSIONS {
-        if let Ok(n) = normalize(&v, version) {
+        let mut written = String::new();
+        let direct = crate::normalize::write_normalized(&mut written, &v, version);
+        let normalized = normalize(&v, version);
+        assert!(
+            match &normalized {
+                Ok(n) => direct.is_ok() && written == n.to_json(),
+                Err(e) => direct.as_ref().err() == Some(e) && written.is_empty(),
+            },
+            "writing normalized differs from normalizing then writing"
+        );
+        if let Ok(n) = normalized {
             let twice = normalize(&n, version);
             assert!(
                 twice.is_ok_and(|t| t == n),
@@ -59,10 +69,27 @@ fn numbers_compare_to_themselves(v: &Value) {
     }
 }
 
-fn model_round_trip<M: Model>(data: &[u8]) {
+fn model_round_trip<M: Model + PartialEq>(data: &[u8]) {
+    if let Ok(v) = json::from_slice(data) {
+        let borrowed = M::from_value(&v);
+        let owned = M::from_value_owned(v);
+        assert!(
+            match (&borrowed, &owned) {
+                (Ok(a), Ok(b)) => a == b,
+                (Err(a), Err(b)) => a.to_string() == b.to_string(),
+                _ => false,
+            },
+            "decoding an owned value differs from decoding a borrowed one"
+        );
+    }
     let Ok(m) = M::from_json(data) else { return };
     for version in VERSIONS {
-        let Ok(first) = m.to_value(version) else {
+        let first = m.to_value(version);
+        assert!(
+            first.as_ref().map(Value::to_json).map_err(Clone::clone) == m.to_json(version),
+            "text written from the model differs from the value's text"
+        );
+        let Ok(first) = first else {
             continue;
         };
         let decoded = M::from_value(&first);

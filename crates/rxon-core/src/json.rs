@@ -38,7 +38,14 @@ impl std::error::Error for ParseError {}
 /// # Errors
 /// [`ParseError`] for anything that is not exactly one valid JSON document.
 pub fn from_slice(input: &[u8]) -> Result<Value, ParseError> {
-    let mut p = Parser { s: input, i: 0 };
+    let mut p = Parser {
+        s: input,
+        text: std::str::from_utf8(input).ok(),
+        i: 0,
+        // Room for a typical message, so the stacks are not regrown while parsing it.
+        items: Vec::with_capacity(16),
+        members: Vec::with_capacity(16),
+    };
     p.ws();
     if p.i >= p.s.len() {
         return Err(p.err("empty document"));
@@ -61,7 +68,37 @@ pub fn from_str(input: &str) -> Result<Value, ParseError> {
 
 struct Parser<'a> {
     s: &'a [u8],
+    /// The input as text when it is valid UTF-8 as a whole (checked once, so that strings can
+    /// be sliced from it without validating each one).
+    text: Option<&'a str>,
     i: usize,
+    /// Items of the arrays being parsed, innermost last (each array takes its own off the
+    /// top when it closes, so every array is allocated once, at its final size).
+    items: Vec<Value>,
+    /// The same for object members.
+    members: Vec<(String, Value)>,
+}
+
+/// Bytes that end a run of plain string bytes: `"`, `\` and control characters.
+const STRING_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = true;
+        b += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// Whether any of eight bytes is `"`, `\` or a control character (bytes ≥ 0x80 are not).
+fn has_string_stop(chunk: u64) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
+    let control = chunk.wrapping_sub(LO * 0x20) & !chunk & HI;
+    (control | zero(chunk ^ (LO * u64::from(b'"'))) | zero(chunk ^ (LO * u64::from(b'\\')))) != 0
 }
 
 impl Parser<'_> {
@@ -110,21 +147,22 @@ impl Parser<'_> {
             return Err(self.err("nesting too deep"));
         }
         self.i += 1;
-        let mut out = Vec::new();
         self.ws();
         if self.peek() == Some(b']') {
             self.i += 1;
-            return Ok(Value::Array(out));
+            return Ok(Value::Array(Vec::new()));
         }
+        let base = self.items.len();
         loop {
             self.ws();
-            out.push(self.value(depth)?);
+            let v = self.value(depth)?;
+            self.items.push(v);
             self.ws();
             match self.peek() {
                 Some(b',') => self.i += 1,
                 Some(b']') => {
                     self.i += 1;
-                    return Ok(Value::Array(out));
+                    return Ok(Value::Array(self.items.split_off(base)));
                 }
                 _ => return Err(self.err("expected ',' or ']'")),
             }
@@ -136,12 +174,12 @@ impl Parser<'_> {
             return Err(self.err("nesting too deep"));
         }
         self.i += 1;
-        let mut out = Map::new();
         self.ws();
         if self.peek() == Some(b'}') {
             self.i += 1;
-            return Ok(Value::Object(out));
+            return Ok(Value::Object(Map::new()));
         }
+        let base = self.members.len();
         loop {
             self.ws();
             if self.peek() != Some(b'"') {
@@ -155,13 +193,14 @@ impl Parser<'_> {
             self.i += 1;
             self.ws();
             let v = self.value(depth)?;
-            out.insert(k, v);
+            self.members.push((k, v));
             self.ws();
             match self.peek() {
                 Some(b',') => self.i += 1,
                 Some(b'}') => {
                     self.i += 1;
-                    return Ok(Value::Object(out));
+                    let entries = self.members.split_off(base);
+                    return Ok(Value::Object(Map::from_entries(entries)));
                 }
                 _ => return Err(self.err("expected ',' or '}'")),
             }
@@ -187,18 +226,49 @@ impl Parser<'_> {
         Ok(n)
     }
 
+    /// Advances over plain string bytes (not `"`, `\` or a control character).
+    fn skip_plain(&mut self) {
+        while let Some(chunk) = self.s.get(self.i..self.i + 8) {
+            let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
+            if has_string_stop(word) {
+                break;
+            }
+            self.i += 8;
+        }
+        while let Some(&b) = self.s.get(self.i) {
+            if STRING_STOP[usize::from(b)] {
+                break;
+            }
+            self.i += 1;
+        }
+    }
+
     fn string(&mut self) -> Result<String, ParseError> {
         self.i += 1; // opening quote
+        let first = self.i;
+        // Fast path: no escape, one exact allocation.
+        self.skip_plain();
+        if self.peek() == Some(b'"') {
+            // Both ends are at ASCII bytes, so on valid text they are char boundaries.
+            let text = match self.text.and_then(|t| t.get(first..self.i)) {
+                Some(t) => t,
+                None => {
+                    let run = self.s.get(first..self.i).unwrap_or_default();
+                    std::str::from_utf8(run).map_err(|_| ParseError {
+                        message: "invalid UTF-8 in string",
+                        offset: first,
+                    })?
+                }
+            };
+            self.i += 1;
+            return Ok(text.to_owned());
+        }
+        self.i = first;
         let mut out = String::new();
         loop {
             // Copy the longest run of plain bytes at once.
             let start = self.i;
-            while let Some(b) = self.peek() {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.i += 1;
-            }
+            self.skip_plain();
             if self.i > start {
                 let run = self.s.get(start..self.i).unwrap_or_default();
                 out.push_str(std::str::from_utf8(run).map_err(|_| ParseError {
@@ -268,6 +338,28 @@ impl Parser<'_> {
                 }
             }
             _ => return Err(self.err("invalid number")),
+        }
+        if !matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
+            // Fast path for integers of up to 19 digits (they cannot overflow a u64).
+            let digits = self.s.get(start..self.i).unwrap_or_default();
+            let (neg, digits) = match digits.split_first() {
+                Some((b'-', rest)) => (true, rest),
+                _ => (false, digits),
+            };
+            if digits.len() <= 19 {
+                let n = digits
+                    .iter()
+                    .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+                if !neg {
+                    return Ok(Number::from_u64(n));
+                }
+                if let Ok(i) = i64::try_from(n) {
+                    return Ok(Number::from_i64(-i));
+                }
+                if n == 1 << 63 {
+                    return Ok(Number::from_i64(i64::MIN));
+                }
+            }
         }
         if self.peek() == Some(b'.') {
             float = true;
@@ -385,9 +477,26 @@ fn write_members<'a>(
 
 /// Appends a JSON string literal with the reference's escaping.
 pub fn write_str(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
     out.push('"');
+    let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
+    let mut i = 0;
+    loop {
+        // Skip plain bytes, eight at a time while possible.
+        while let Some(chunk) = bytes.get(i..i + 8) {
+            let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
+            if has_string_stop(word) {
+                break;
+            }
+            i += 8;
+        }
+        while bytes.get(i).is_some_and(|&b| !STRING_STOP[usize::from(b)]) {
+            i += 1;
+        }
+        let Some(&b) = bytes.get(i) else {
+            break;
+        };
         let esc = match b {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -396,9 +505,9 @@ pub fn write_str(out: &mut String, s: &str) {
             0x0a => "\\n",
             0x0c => "\\f",
             0x0d => "\\r",
-            0..=0x1f => "",
-            _ => continue,
+            _ => "",
         };
+        // `i` is at an ASCII byte, so a char boundary.
         out.push_str(s.get(start..i).unwrap_or_default());
         if esc.is_empty() {
             const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -408,7 +517,8 @@ pub fn write_str(out: &mut String, s: &str) {
         } else {
             out.push_str(esc);
         }
-        start = i + 1;
+        i += 1;
+        start = i;
     }
     out.push_str(s.get(start..).unwrap_or_default());
     out.push('"');
@@ -416,14 +526,37 @@ pub fn write_str(out: &mut String, s: &str) {
 
 /// Appends a number: integers in decimal, floats in the reference's layout.
 pub fn write_number(out: &mut String, n: Number) {
-    use std::fmt::Write as _;
     if let Some(f) = n.as_float() {
         write_f64(out, f);
     } else if let Some(u) = n.as_u64() {
-        let _ = write!(out, "{u}");
+        write_u64(out, u);
     } else if let Some(i) = n.as_i64() {
-        let _ = write!(out, "{i}");
+        out.push('-');
+        write_u64(out, i.unsigned_abs());
     }
+}
+
+/// Appends the decimal digits of `u`.
+fn write_u64(out: &mut String, mut u: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        if let Some(d) = digits.get_mut(start) {
+            // `u % 10` is below 10.
+            *d = b'0' + (u % 10) as u8;
+        }
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    out.push_str(
+        digits
+            .get(start..)
+            .and_then(|d| std::str::from_utf8(d).ok())
+            .unwrap_or_default(),
+    );
 }
 
 /// Appends a float exactly as orjson ≥ 3.11.7 writes it: shortest round-trip digits,
@@ -492,6 +625,52 @@ mod tests {
         let mut s = String::new();
         write_f64(&mut s, x);
         s
+    }
+
+    #[test]
+    fn integers_and_long_strings_round_trip_exactly() {
+        for text in [
+            "0",
+            "-0",
+            "7",
+            "-7",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "9999999999999999999",
+            "-9999999999999999999",
+            "18446744073709551615",
+            "18446744073709551616",
+            "123456789012345678901234",
+        ] {
+            let v = from_str(text).unwrap();
+            let want = if let Ok(u) = text.parse::<u64>() {
+                Number::from_u64(u)
+            } else if let Ok(i) = text.parse::<i64>() {
+                Number::from_i64(i)
+            } else {
+                Number::from_f64(text.parse().unwrap())
+            };
+            assert_eq!(v, Value::Number(want), "{text}");
+            let mut out = String::new();
+            write_number(&mut out, want);
+            assert_eq!(out, want.to_string(), "{text}");
+            if want.as_float().is_none() {
+                assert_eq!(out, if text == "-0" { "0" } else { text });
+            }
+        }
+        // Runs longer than eight bytes with escapes and non-ASCII at every offset.
+        for n in 0..20 {
+            let plain = "abcdefghijklmnopqrstuvwxyz".get(..n).unwrap();
+            for tail in [r#"\""#, r"\\", r"\u0001", "é", r"\n", "\u{7f}"] {
+                let text = format!("\"{plain}{tail}{plain}\"");
+                let v = from_str(&text).unwrap();
+                let s = v.as_str().unwrap();
+                let mut out = String::new();
+                write_str(&mut out, s);
+                assert_eq!(from_str(&out).unwrap(), v, "{text}");
+            }
+        }
     }
 
     #[test]

@@ -69,6 +69,110 @@ pub fn normalize_owned(mut v: Value, version: ProtocolVersion) -> Result<Value, 
     Ok(v)
 }
 
+/// Appends the compact JSON text of `v` as normalized for `version`: the same bytes as
+/// writing [`normalize`]'s result with [`crate::json::write_value`], without building the
+/// normalized copy.
+///
+/// # Errors
+/// As [`normalize`] (nothing is appended then).
+pub fn write_normalized(
+    out: &mut String,
+    v: &Value,
+    version: ProtocolVersion,
+) -> Result<(), EncodeError> {
+    let start = out.len();
+    if write_at(out, v, version, 0).is_err() {
+        // Report exactly the error `normalize` reports (it checks the depth first).
+        out.truncate(start);
+        let n = normalize(v, version)?;
+        crate::json::write_value(out, &n, false);
+    }
+    Ok(())
+}
+
+/// Writes `v`, found at nesting `depth`, normalized for `version`; returns whether it is null
+/// once normalized (an object member the encoder drops, or a 1.0b9 array item it drops).
+pub(crate) fn write_at(
+    out: &mut String,
+    v: &Value,
+    version: ProtocolVersion,
+    depth: usize,
+) -> Result<bool, EncodeError> {
+    use crate::json::{write_number, write_str};
+    let b17 = version == ProtocolVersion::V1_0b17;
+    if b17 && depth > B17_MAX_DEPTH {
+        return Err(EncodeError::TooDeep);
+    }
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(n) if b17 => match b17_number(*n)? {
+            Value::Number(n) => write_number(out, n),
+            _ => {
+                out.push_str("null");
+                return Ok(true);
+            }
+        },
+        Value::Number(n) => write_number(out, *n),
+        Value::String(s) => write_str(out, s),
+        Value::Array(a) => {
+            out.push('[');
+            let mut first = true;
+            for x in a {
+                if !b17 && x.is_null() {
+                    continue;
+                }
+                if !first {
+                    out.push(',');
+                }
+                write_at(out, x, version, depth + 1)?;
+                first = false;
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            out.push('{');
+            if b17 && !m.keys().is_sorted() {
+                let mut members: Vec<(&String, &Value)> = m.iter().collect();
+                members.sort_by(|a, b| a.0.cmp(b.0));
+                write_members(out, members.into_iter(), version, depth)?;
+            } else {
+                write_members(out, m.iter(), version, depth)?;
+            }
+            out.push('}');
+        }
+    }
+    Ok(v.is_null())
+}
+
+fn write_members<'a>(
+    out: &mut String,
+    members: impl Iterator<Item = (&'a String, &'a Value)>,
+    version: ProtocolVersion,
+    depth: usize,
+) -> Result<(), EncodeError> {
+    let b17 = version == ProtocolVersion::V1_0b17;
+    let mut first = true;
+    for (k, x) in members {
+        if !b17 && x.is_null() {
+            continue;
+        }
+        let mark = out.len();
+        if !first {
+            out.push(',');
+        }
+        crate::json::write_str(out, k);
+        out.push(':');
+        if write_at(out, x, version, depth + 1)? {
+            out.truncate(mark);
+        } else {
+            first = false;
+        }
+    }
+    Ok(())
+}
+
 fn b9_in_place(v: &mut Value) {
     match v {
         Value::Array(a) => {
@@ -191,6 +295,45 @@ mod tests {
                 .unwrap()
                 .to_json(),
             r#"{"z":{"a":0,"b":[1,null,{"x":2.5}]}}"#
+        );
+    }
+
+    #[test]
+    fn writing_normalized_matches_normalizing_then_writing() {
+        let texts = [
+            r#"{"z":{"b":[1.0,null,{"y":null,"x":2.50}],"a":-0.0},"n":null,"a":[[null,1e300]],"f":1e16}"#,
+            r#"{"z":{"b":[1.0,null,{"y":null,"x":2.50}],"a":-0.0},"n":null,"m":[null],"s":"\u0001é"}"#,
+            r#"[null,{"b":null},{"a":1e400}]"#,
+            r#"{"x":{"y":null},"w":[],"v":{}}"#,
+            "null",
+            "1.0",
+        ];
+        for text in texts {
+            let v = json::from_str(text).unwrap_or(Value::Null);
+            for version in [ProtocolVersion::V1_0b9, ProtocolVersion::V1_0b17] {
+                let mut out = String::from("prefix");
+                let res = write_normalized(&mut out, &v, version);
+                match normalize(&v, version) {
+                    Ok(n) => {
+                        assert_eq!(res, Ok(()));
+                        assert_eq!(out, format!("prefix{}", n.to_json()), "{text} {version}");
+                    }
+                    Err(e) => {
+                        assert_eq!(res, Err(e));
+                        assert_eq!(out, "prefix");
+                    }
+                }
+            }
+        }
+        let mut deep = Value::from(1.5e300);
+        for _ in 0..=B17_MAX_DEPTH {
+            deep = Value::Array(vec![deep]);
+        }
+        let mut out = String::new();
+        // Too deep wins over the out-of-range integral float, as in `normalize`.
+        assert_eq!(
+            write_normalized(&mut out, &deep, ProtocolVersion::V1_0b17),
+            Err(EncodeError::TooDeep)
         );
     }
 

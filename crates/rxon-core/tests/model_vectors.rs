@@ -72,10 +72,26 @@ enum Outcome {
     NotApplicable,
 }
 
-fn run<M: Model>(input: &Value, version: ProtocolVersion, canonical: bool) -> Outcome {
-    match M::from_value(input) {
+fn run<M: Model + PartialEq + std::fmt::Debug>(
+    input: &Value,
+    version: ProtocolVersion,
+    canonical: bool,
+) -> Outcome {
+    let decoded = M::from_value(input);
+    // Decoding an owned value (moving instead of copying) gives the same model or error.
+    let owned = M::from_value_owned(input.clone());
+    match (&decoded, &owned) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "{}: owned decoding differs", M::NAME),
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{}", M::NAME),
+        _ => panic!("{}: owned decoding {owned:?} vs {decoded:?}", M::NAME),
+    }
+    match decoded {
         Err(_) => Outcome::Error,
         Ok(m) => match m.to_value(version) {
+            // The text written straight from the model is the value path's text.
+            r if r.as_ref().map(Value::to_json).map_err(Clone::clone) != m.to_json(version) => {
+                panic!("{}: to_json differs from to_value: {r:?}", M::NAME)
+            }
             Err(_) => Outcome::Error,
             Ok(v) => Outcome::Ok {
                 json: v.to_json(),
@@ -179,7 +195,17 @@ fn every_model_vector_matches_the_reference() {
 }
 
 fn decode_error<M: Model>(input: &Value) -> Option<String> {
-    M::from_value(input).err().map(|e| e.to_string())
+    let owned = M::from_value_owned(input.clone())
+        .err()
+        .map(|e| e.to_string());
+    let borrowed = M::from_value(input).err().map(|e| e.to_string());
+    assert_eq!(
+        owned,
+        borrowed,
+        "{}: owned decoding errs differently",
+        M::NAME
+    );
+    borrowed
 }
 
 /// Our contract-violation messages use the 1.0b17 reference's wording, field path included.

@@ -2,7 +2,8 @@
 //! our listener. Every action checks the token `bench-token` (else 403); `poll` answers a fixed
 //! task at once (decoded from `data/poll_response.json`, re-encoded per request); `result`,
 //! `heartbeat` and `register` bodies are fully decoded into their models; WebSockets are held
-//! until the worker closes them.
+//! until the worker closes them. The handler never reads the raw messages, so the listener is
+//! told not to keep them (`ListenerConfig::keep_raw`); `--keep-raw` keeps them anyway.
 //!
 //! ```sh
 //! cargo build --release -p rxon-listener-axum --example bench_listener
@@ -76,9 +77,10 @@ impl Handler for Bench {
     }
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let mut port: u16 = 8080;
+    let mut keep_raw = false;
+    let mut multi_thread = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -88,12 +90,33 @@ async fn main() {
                     .and_then(|p| p.parse().ok())
                     .expect("--port takes a number")
             }
-            other => panic!("unknown argument {other:?} (usage: bench_listener --port P)"),
+            "--keep-raw" => keep_raw = true,
+            "--multi-thread" => multi_thread = true,
+            other => panic!(
+                "unknown argument {other:?} (usage: bench_listener --port P [--keep-raw] [--multi-thread])"
+            ),
         }
     }
+    // The harness pins the listener to one CPU: one thread serves everything, without the
+    // multi-thread scheduler's cross-thread bookkeeping (`--multi-thread` to compare).
+    let rt = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    }
+    .enable_all()
+    .build()
+    .expect("runtime");
+    rt.block_on(run(port, keep_raw));
+}
+
+async fn run(port: u16, keep_raw: bool) {
     let task = TaskPayload::from_json(include_bytes!("data/poll_response.json"))
         .expect("the fixed task decodes");
-    let config = ListenerConfig::default();
+    let config = ListenerConfig {
+        keep_raw,
+        ..ListenerConfig::default()
+    };
     let router = Listener::new(Bench { task }).with_config(config).router();
     let tcp = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await

@@ -31,6 +31,13 @@ pub struct ListenerConfig {
     pub ws_max_message_size: usize,
     /// WebSocket read buffer size (memory per idle connection). Default 4 KiB.
     pub ws_read_buffer_size: usize,
+    /// Whether handlers get each inbound message as received ([`Incoming::raw`]) besides the
+    /// decoded model. Default `true`: signatures are verified over `raw`. A handler that never
+    /// reads `raw` may turn it off: messages are then decoded by moving the parsed JSON into
+    /// the model instead of copying it, and `raw` is `Value::Null`.
+    ///
+    /// [`Incoming::raw`]: rxon_core::Incoming::raw
+    pub keep_raw: bool,
 }
 
 impl Default for ListenerConfig {
@@ -47,6 +54,7 @@ impl Default for ListenerConfig {
             ws_ping_interval: Duration::from_secs(30),
             ws_max_message_size: 1024 * 1024,
             ws_read_buffer_size: 4096,
+            keep_raw: true,
         }
     }
 }

@@ -71,7 +71,12 @@ pub(crate) fn split_skills(v: &str) -> Vec<String> {
 pub(crate) fn query_param(query: &str, key: &str) -> Option<String> {
     query.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (url_decode(k) == key).then(|| url_decode(v))
+        let matches = if k.contains(['%', '+']) {
+            url_decode(k) == key
+        } else {
+            k == key
+        };
+        matches.then(|| url_decode(v))
     })
 }
 
@@ -85,6 +90,9 @@ fn hex(b: u8) -> Option<u8> {
 }
 
 fn url_decode(s: &str) -> String {
+    if !s.contains(['%', '+']) {
+        return s.to_owned();
+    }
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

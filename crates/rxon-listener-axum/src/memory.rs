@@ -272,11 +272,13 @@ impl MemoryOrchestrator {
         self.inner.hub.clone()
     }
 
-    /// The worker listener for this orchestrator.
+    /// The worker listener for this orchestrator. Signature checks need the messages as
+    /// received, so `require_signatures` keeps them whatever `listener.keep_raw` says.
     #[must_use]
     pub fn listener(&self) -> Listener<Self> {
         let config = ListenerConfig {
             profile: self.inner.config.profile,
+            keep_raw: self.inner.config.listener.keep_raw || self.inner.config.require_signatures,
             ..self.inner.config.listener.clone()
         };
         Listener::new(self.clone())

@@ -6,7 +6,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
 use rxon_core::wire::ErrorCode;
-use rxon_core::{Error, ProtocolVersion, Value, json};
+use rxon_core::{Error, ProtocolVersion, Value};
 
 /// `application/json; charset=utf-8`.
 pub(crate) const JSON_CONTENT_TYPE: HeaderValue =
@@ -24,9 +24,8 @@ pub(crate) fn json_bytes(status: StatusCode, body: impl Into<Bytes>) -> Response
 
 /// Encodes `v` with the profile's encoder (1.0b9 drops nulls; 1.0b17 sorts keys, ...).
 pub(crate) fn encode(v: &Value, profile: ProtocolVersion) -> Result<String, Error> {
-    let v = rxon_core::normalize::normalize(v, profile)?;
     let mut out = String::with_capacity(128);
-    json::write_value(&mut out, &v, false);
+    rxon_core::normalize::write_normalized(&mut out, v, profile)?;
     Ok(out)
 }
 

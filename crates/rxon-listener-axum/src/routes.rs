@@ -159,10 +159,15 @@ async fn read_body(body: Body, config: &ListenerConfig) -> Result<Bytes, Respons
 }
 
 /// Parses a JSON body and decodes the model (400 with `CONTRACT_VIOLATION_ERROR` otherwise).
-fn decode<M: Model>(bytes: &[u8]) -> Result<Incoming<M>, Error> {
+/// Without `keep_raw` the parsed value is moved into the model and `raw` is null.
+fn decode<M: Model>(bytes: &[u8], keep_raw: bool) -> Result<Incoming<M>, Error> {
     let raw = json::from_slice(bytes)?;
-    let message = M::from_value(&raw)?;
-    Ok(Incoming::new(message, raw))
+    if keep_raw {
+        let message = M::from_value(&raw)?;
+        Ok(Incoming::new(message, raw))
+    } else {
+        Ok(Incoming::new(M::from_value_owned(raw)?, Value::Null))
+    }
 }
 
 /// Runs a handler call under the request timeout and turns its reply into a response.
@@ -215,7 +220,10 @@ async fn register<H: Handler>(State(s): S<H>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let cx = context::build(&parts, s.profile(), None, false);
     let bytes = try_resp!(read_body(body, &s.config).await);
-    let msg = try_decode!(decode::<WorkerRegistration>(&bytes), s.profile());
+    let msg = try_decode!(
+        decode::<WorkerRegistration>(&bytes, s.config.keep_raw),
+        s.profile()
+    );
     call(&s.config, s.handler.register(&cx, msg), Some("registered")).await
 }
 
@@ -223,7 +231,7 @@ async fn result<H: Handler>(State(s): S<H>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let cx = context::build(&parts, s.profile(), None, false);
     let bytes = try_resp!(read_body(body, &s.config).await);
-    let msg = try_decode!(decode::<TaskResult>(&bytes), s.profile());
+    let msg = try_decode!(decode::<TaskResult>(&bytes, s.config.keep_raw), s.profile());
     call(&s.config, s.handler.result(&cx, msg), Some("ok")).await
 }
 
@@ -231,7 +239,10 @@ async fn event<H: Handler>(State(s): S<H>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let cx = context::build(&parts, s.profile(), None, false);
     let bytes = try_resp!(read_body(body, &s.config).await);
-    let msg = try_decode!(decode::<WorkerEventPayload>(&bytes), s.profile());
+    let msg = try_decode!(
+        decode::<WorkerEventPayload>(&bytes, s.config.keep_raw),
+        s.profile()
+    );
     call(&s.config, s.handler.event(&cx, msg), Some("event_accepted")).await
 }
 
@@ -247,7 +258,10 @@ async fn heartbeat<H: Handler>(
     let msg = if bytes.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        Some(try_decode!(decode::<Heartbeat>(&bytes), s.profile()))
+        Some(try_decode!(
+            decode::<Heartbeat>(&bytes, s.config.keep_raw),
+            s.profile()
+        ))
     };
     call(&s.config, s.handler.heartbeat(&cx, msg), None).await
 }
@@ -338,12 +352,11 @@ async fn poll<H: Handler>(
         worker_id,
         task: None,
     };
-    match task.to_value(profile) {
-        Ok(v) => {
+    // Sized for a typical task, so the text is not regrown several times.
+    let mut text = String::with_capacity(2048);
+    match task.write_json(&mut text, profile) {
+        Ok(()) => {
             guard.task = Some(task);
-            // Sized for a typical task, so the text is not regrown several times.
-            let mut text = String::with_capacity(2048);
-            json::write_value(&mut text, &v, false);
             let mut r = Response::new(Body::new(DeliveryBody {
                 data: Some(Bytes::from(text)),
                 guard,

@@ -13,7 +13,7 @@ use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use rxon_core::{
-    Error, Handler, Incoming, Model, RequestContext, TransportKind, WorkerEventPayload, json,
+    Error, Handler, Incoming, Model, RequestContext, TransportKind, Value, WorkerEventPayload, json,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -128,7 +128,12 @@ async fn on_frame<H: Handler>(s: &Shared<H>, cx: &RequestContext, worker_id: &st
             return;
         }
     };
-    let msg = match WorkerEventPayload::from_value(&raw) {
+    let decoded = if s.config.keep_raw {
+        WorkerEventPayload::from_value(&raw).map(|m| (m, raw))
+    } else {
+        WorkerEventPayload::from_value_owned(raw).map(|m| (m, Value::Null))
+    };
+    let (msg, raw) = match decoded {
         Ok(m) => m,
         Err(e) => {
             tracing::warn!(worker_id, error = %e, "skipping a WebSocket frame that is not an event");

@@ -11,9 +11,10 @@
 //! ([`crate::normalize`]) is applied afterwards by [`Model::to_value`].
 
 use crate::error::{DecodeError, DecodeErrorKind};
-use crate::normalize::{EncodeError, normalize_owned};
+use crate::normalize::{EncodeError, normalize_owned, write_at};
 use crate::value::{Map, Number, Value};
 use crate::wire::ProtocolVersion;
+use std::cell::RefCell;
 use std::fmt;
 
 /// Where a value sits inside the decoded message (`$`, `$.devices[0]`, `$.tracing_context[...]`).
@@ -75,8 +76,45 @@ pub trait FieldValue: Sized {
     /// # Errors
     /// A [`DecodeError`] at `cx.path` when the value does not fit.
     fn decode_field(v: &Value, cx: Cx<'_>, expected: &'static str) -> Result<Self, DecodeError>;
+    /// Decodes a non-null value it owns, moving strings, arrays and objects out of it instead
+    /// of copying them. Same result and errors as [`FieldValue::decode_field`] (which it calls
+    /// unless overridden).
+    ///
+    /// # Errors
+    /// As [`FieldValue::decode_field`].
+    fn decode_field_owned(
+        v: Value,
+        cx: Cx<'_>,
+        expected: &'static str,
+    ) -> Result<Self, DecodeError> {
+        Self::decode_field(&v, cx, expected)
+    }
     /// Encodes the value (not yet normalized).
     fn encode_field(&self, version: ProtocolVersion) -> Value;
+    /// Appends the value's JSON text as `version`'s encoder writes it (normalized), the value
+    /// sitting at nesting `depth` of the message; returns whether it is null once normalized
+    /// (a member the encoder drops). The same bytes as normalizing
+    /// [`FieldValue::encode_field`] and writing it (which it does unless overridden).
+    ///
+    /// # Errors
+    /// As [`crate::normalize::normalize`].
+    fn write_field(
+        &self,
+        out: &mut String,
+        version: ProtocolVersion,
+        depth: usize,
+    ) -> Result<bool, EncodeError> {
+        write_at(out, &self.encode_field(version), version, depth)
+    }
+}
+
+/// Checks the 1.0b17 depth limit for a value at `depth`.
+fn check_depth(version: ProtocolVersion, depth: usize) -> Result<(), EncodeError> {
+    if version == ProtocolVersion::V1_0b17 && depth > crate::normalize::B17_MAX_DEPTH {
+        Err(EncodeError::TooDeep)
+    } else {
+        Ok(())
+    }
 }
 
 impl FieldValue for String {
@@ -87,8 +125,28 @@ impl FieldValue for String {
             .map(str::to_owned)
             .ok_or_else(|| cx.wrong_type(expected, v))
     }
+    fn decode_field_owned(
+        v: Value,
+        cx: Cx<'_>,
+        expected: &'static str,
+    ) -> Result<Self, DecodeError> {
+        match v {
+            Value::String(s) => Ok(s),
+            other => Err(cx.wrong_type(expected, &other)),
+        }
+    }
     fn encode_field(&self, _: ProtocolVersion) -> Value {
         Value::String(self.clone())
+    }
+    fn write_field(
+        &self,
+        out: &mut String,
+        version: ProtocolVersion,
+        depth: usize,
+    ) -> Result<bool, EncodeError> {
+        check_depth(version, depth)?;
+        crate::json::write_str(out, self);
+        Ok(false)
     }
 }
 
@@ -105,6 +163,16 @@ impl FieldValue for i64 {
     fn encode_field(&self, _: ProtocolVersion) -> Value {
         Value::from(*self)
     }
+    fn write_field(
+        &self,
+        out: &mut String,
+        version: ProtocolVersion,
+        depth: usize,
+    ) -> Result<bool, EncodeError> {
+        check_depth(version, depth)?;
+        crate::json::write_number(out, Number::from_i64(*self));
+        Ok(false)
+    }
 }
 
 impl FieldValue for f64 {
@@ -116,6 +184,14 @@ impl FieldValue for f64 {
     }
     fn encode_field(&self, _: ProtocolVersion) -> Value {
         Value::from(*self)
+    }
+    fn write_field(
+        &self,
+        out: &mut String,
+        version: ProtocolVersion,
+        depth: usize,
+    ) -> Result<bool, EncodeError> {
+        write_at(out, &Value::from(*self), version, depth)
     }
 }
 
@@ -131,6 +207,14 @@ impl FieldValue for Number {
     fn encode_field(&self, _: ProtocolVersion) -> Value {
         Value::Number(*self)
     }
+    fn write_field(
+        &self,
+        out: &mut String,
+        version: ProtocolVersion,
+        depth: usize,
+    ) -> Result<bool, EncodeError> {
+        write_at(out, &Value::Number(*self), version, depth)
+    }
 }
 
 impl FieldValue for Value {
@@ -139,8 +223,19 @@ impl FieldValue for Value {
     fn decode_field(v: &Value, _: Cx<'_>, _: &'static str) -> Result<Self, DecodeError> {
         Ok(v.clone())
     }
+    fn decode_field_owned(v: Value, _: Cx<'_>, _: &'static str) -> Result<Self, DecodeError> {
+        Ok(v)
+    }
     fn encode_field(&self, _: ProtocolVersion) -> Value {
         self.clone()
+    }
+    fn write_field(
+        &self,
+        out: &mut String,
+        version: ProtocolVersion,
+        depth: usize,
+    ) -> Result<bool, EncodeError> {
+        write_at(out, self, version, depth)
     }
 }
 
@@ -164,8 +259,55 @@ impl<T: FieldValue> FieldValue for Vec<T> {
             })
             .collect()
     }
+    fn decode_field_owned(
+        v: Value,
+        cx: Cx<'_>,
+        expected: &'static str,
+    ) -> Result<Self, DecodeError> {
+        let Value::Array(items) = v else {
+            return Err(cx.wrong_type(expected, &v));
+        };
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let cx = Cx {
+                    model: cx.model,
+                    path: Path::Index(&cx.path, i),
+                };
+                if item.is_null() {
+                    return Err(cx.wrong_type(T::EXPECTED, &item));
+                }
+                T::decode_field_owned(item, cx, T::EXPECTED)
+            })
+            .collect()
+    }
     fn encode_field(&self, version: ProtocolVersion) -> Value {
         Value::Array(self.iter().map(|x| x.encode_field(version)).collect())
+    }
+    fn write_field(
+        &self,
+        out: &mut String,
+        version: ProtocolVersion,
+        depth: usize,
+    ) -> Result<bool, EncodeError> {
+        check_depth(version, depth)?;
+        out.push('[');
+        let mut first = true;
+        for x in self {
+            let mark = out.len();
+            if !first {
+                out.push(',');
+            }
+            // 1.0b9 drops null items; 1.0b17 keeps them as `null`.
+            if x.write_field(out, version, depth + 1)? && version == ProtocolVersion::V1_0b9 {
+                out.truncate(mark);
+            } else {
+                first = false;
+            }
+        }
+        out.push(']');
+        Ok(false)
     }
 }
 
@@ -188,6 +330,28 @@ impl<T: FieldValue> FieldValue for Map<T> {
         }
         Ok(out)
     }
+    fn decode_field_owned(
+        v: Value,
+        cx: Cx<'_>,
+        expected: &'static str,
+    ) -> Result<Self, DecodeError> {
+        let Value::Object(obj) = v else {
+            return Err(cx.wrong_type(expected, &v));
+        };
+        let mut entries = Vec::with_capacity(obj.len());
+        for (k, item) in obj {
+            let inner = Cx {
+                model: cx.model,
+                path: Path::MapValue(&cx.path),
+            };
+            if item.is_null() && T::EXPECTED != "any" {
+                return Err(inner.wrong_type(T::EXPECTED, &item));
+            }
+            entries.push((k, T::decode_field_owned(item, inner, T::EXPECTED)?));
+        }
+        // The keys come from a map, so they are distinct.
+        Ok(Map::from_entries(entries))
+    }
     fn encode_field(&self, version: ProtocolVersion) -> Value {
         Value::Object(
             self.iter()
@@ -195,6 +359,48 @@ impl<T: FieldValue> FieldValue for Map<T> {
                 .collect(),
         )
     }
+    fn write_field(
+        &self,
+        out: &mut String,
+        version: ProtocolVersion,
+        depth: usize,
+    ) -> Result<bool, EncodeError> {
+        check_depth(version, depth)?;
+        out.push('{');
+        if version == ProtocolVersion::V1_0b17 && !self.keys().is_sorted() {
+            let mut members: Vec<(&String, &T)> = self.iter().collect();
+            members.sort_by(|a, b| a.0.cmp(b.0));
+            write_field_members(out, members.into_iter(), version, depth)?;
+        } else {
+            write_field_members(out, self.iter(), version, depth)?;
+        }
+        out.push('}');
+        Ok(false)
+    }
+}
+
+/// Writes object members, dropping those that are null once normalized.
+fn write_field_members<'a, T: FieldValue + 'a>(
+    out: &mut String,
+    members: impl Iterator<Item = (&'a String, &'a T)>,
+    version: ProtocolVersion,
+    depth: usize,
+) -> Result<(), EncodeError> {
+    let mut first = true;
+    for (k, x) in members {
+        let mark = out.len();
+        if !first {
+            out.push(',');
+        }
+        crate::json::write_str(out, k);
+        out.push(':');
+        if x.write_field(out, version, depth + 1)? {
+            out.truncate(mark);
+        } else {
+            first = false;
+        }
+    }
+    Ok(())
 }
 
 /// A protocol message type (spec §4): decoded from and encoded to JSON objects.
@@ -226,13 +432,30 @@ pub trait Model: Sized {
         )
     }
 
+    /// Decodes a model from a JSON value it owns, moving strings, arrays and objects into the
+    /// model instead of copying them (cheaper than [`Model::from_value`] when the value is not
+    /// needed afterwards). Same result and errors as [`Model::from_value`].
+    ///
+    /// # Errors
+    /// As [`Model::from_value`].
+    fn from_value_owned(v: Value) -> Result<Self, DecodeError> {
+        decode_at_owned(
+            v,
+            Cx {
+                model: Self::NAME,
+                path: Path::Root,
+            },
+            "object",
+        )
+    }
+
     /// Parses JSON text and decodes it.
     ///
     /// # Errors
     /// A [`DecodeError`] for invalid JSON or a contract violation.
     fn from_json(text: &[u8]) -> Result<Self, DecodeError> {
         let v = crate::json::from_slice(text).map_err(DecodeError::invalid_json)?;
-        Self::from_value(&v)
+        Self::from_value_owned(v)
     }
 
     /// The model as the version's encoder puts it on the wire (normalized: 1.0b17 sorted, with
@@ -249,6 +472,7 @@ pub trait Model: Sized {
         let mut e = Encoder {
             version,
             map: Map::new(),
+            text: None,
         };
         self.encode_fields(&mut e);
         Value::Object(e.map)
@@ -259,8 +483,72 @@ pub trait Model: Sized {
     /// # Errors
     /// As [`Model::to_value`].
     fn to_json(&self, version: ProtocolVersion) -> Result<String, EncodeError> {
-        self.to_value(version).map(|v| v.to_json())
+        let mut out = String::with_capacity(256);
+        self.write_json(&mut out, version)?;
+        Ok(out)
     }
+
+    /// Appends the compact JSON text of [`Model::to_json`] to `out`, written straight from the
+    /// model's fields (no value tree is built).
+    ///
+    /// # Errors
+    /// As [`Model::to_value`] (nothing is appended then).
+    fn write_json(&self, out: &mut String, version: ProtocolVersion) -> Result<(), EncodeError> {
+        let start = out.len();
+        if write_model(self, out, version, 0).is_err() {
+            // Report exactly the error of the value path (it checks the depth first).
+            out.truncate(start);
+            let v = self.to_value(version)?;
+            crate::json::write_value(out, &v, false);
+        }
+        Ok(())
+    }
+}
+
+/// Writes a model found at nesting `depth` (the message itself is at 0).
+pub(crate) fn write_model<M: Model>(
+    m: &M,
+    out: &mut String,
+    version: ProtocolVersion,
+    depth: usize,
+) -> Result<(), EncodeError> {
+    check_depth(version, depth)?;
+    let mut e = Encoder {
+        version,
+        map: Map::new(),
+        text: Some(TextFields {
+            buf: String::with_capacity(512),
+            members: Vec::with_capacity(16),
+            depth,
+            err: None,
+        }),
+    };
+    m.encode_fields(&mut e);
+    let Some(t) = e.text else {
+        return Ok(());
+    };
+    if let Some(err) = t.err {
+        return Err(err);
+    }
+    let mut members: Vec<(&'static str, &str)> = t
+        .members
+        .iter()
+        .filter_map(|&(k, r)| r.and_then(|(a, b)| t.buf.get(a..b)).map(|text| (k, text)))
+        .collect();
+    if version == ProtocolVersion::V1_0b17 {
+        members.sort_by(|a, b| a.0.cmp(b.0));
+    }
+    out.push('{');
+    for (i, (k, text)) in members.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        crate::json::write_str(out, k);
+        out.push(':');
+        out.push_str(text);
+    }
+    out.push('}');
+    Ok(())
 }
 
 pub(crate) fn decode_at<M: Model>(
@@ -269,7 +557,24 @@ pub(crate) fn decode_at<M: Model>(
     expected: &'static str,
 ) -> Result<M, DecodeError> {
     let obj = v.as_object().ok_or_else(|| cx.wrong_type(expected, v))?;
-    M::decode_fields(&Fields { obj, cx })
+    M::decode_fields(&Fields {
+        obj: Source::Borrowed(obj),
+        cx,
+    })
+}
+
+pub(crate) fn decode_at_owned<M: Model>(
+    v: Value,
+    cx: Cx<'_>,
+    expected: &'static str,
+) -> Result<M, DecodeError> {
+    match v {
+        Value::Object(obj) => M::decode_fields(&Fields {
+            obj: Source::Owned(RefCell::new(obj)),
+            cx,
+        }),
+        other => Err(cx.wrong_type(expected, &other)),
+    }
 }
 
 /// Implements [`FieldValue`] for model types so they nest inside other models.
@@ -285,8 +590,23 @@ macro_rules! model_field {
             ) -> Result<Self, $crate::error::DecodeError> {
                 $crate::model::codec::decode_at(v, cx, expected)
             }
+            fn decode_field_owned(
+                v: $crate::value::Value,
+                cx: $crate::model::codec::Cx<'_>,
+                expected: &'static str,
+            ) -> Result<Self, $crate::error::DecodeError> {
+                $crate::model::codec::decode_at_owned(v, cx, expected)
+            }
             fn encode_field(&self, version: $crate::wire::ProtocolVersion) -> $crate::value::Value {
                 $crate::model::codec::Model::to_raw_value(self, version)
+            }
+            fn write_field(
+                &self,
+                out: &mut String,
+                version: $crate::wire::ProtocolVersion,
+                depth: usize,
+            ) -> Result<bool, $crate::normalize::EncodeError> {
+                $crate::model::codec::write_model(self, out, version, depth).map(|()| false)
             }
         }
     )*};
@@ -296,11 +616,48 @@ pub(crate) use model_field;
 /// Read access to the members of an object being decoded into a model.
 #[derive(Debug)]
 pub struct Fields<'a> {
-    obj: &'a Map,
+    obj: Source<'a>,
     cx: Cx<'a>,
 }
 
+/// The object a [`Fields`] reads: borrowed (members are copied out) or owned (members are
+/// moved out, each read at most once).
+#[derive(Debug)]
+enum Source<'a> {
+    Borrowed(&'a Map),
+    Owned(RefCell<Map>),
+}
+
+/// A member read from a [`Source`].
+enum Member<'a> {
+    Borrowed(&'a Value),
+    Owned(Value),
+}
+
+impl Member<'_> {
+    fn value(&self) -> &Value {
+        match self {
+            Self::Borrowed(v) => v,
+            Self::Owned(v) => v,
+        }
+    }
+
+    fn decode<T: FieldValue>(self, cx: Cx<'_>, expected: &'static str) -> Result<T, DecodeError> {
+        match self {
+            Self::Borrowed(v) => T::decode_field(v, cx, expected),
+            Self::Owned(v) => T::decode_field_owned(v, cx, expected),
+        }
+    }
+}
+
 impl Fields<'_> {
+    fn member(&self, key: &str) -> Option<Member<'_>> {
+        match &self.obj {
+            Source::Borrowed(m) => m.get(key).map(Member::Borrowed),
+            Source::Owned(m) => m.borrow_mut().take(key).map(Member::Owned),
+        }
+    }
+
     fn child<'b>(&'b self, key: &'b str) -> Cx<'b> {
         Cx {
             model: self.cx.model,
@@ -313,16 +670,16 @@ impl Fields<'_> {
     /// # Errors
     /// A [`DecodeError`] naming the field.
     pub fn req<T: FieldValue>(&self, key: &'static str) -> Result<T, DecodeError> {
-        match self.obj.get(key) {
+        match self.member(key) {
             None => Err(DecodeError {
                 model: self.cx.model,
                 path: self.cx.path.to_string(),
                 kind: DecodeErrorKind::MissingField(key),
             }),
-            Some(v) if v.is_null() && T::EXPECTED != "any" => {
-                Err(self.child(key).wrong_type(T::EXPECTED, v))
+            Some(v) if v.value().is_null() && T::EXPECTED != "any" => {
+                Err(self.child(key).wrong_type(T::EXPECTED, v.value()))
             }
-            Some(v) => T::decode_field(v, self.child(key), T::EXPECTED),
+            Some(v) => v.decode(self.child(key), T::EXPECTED),
         }
     }
 
@@ -331,9 +688,10 @@ impl Fields<'_> {
     /// # Errors
     /// A [`DecodeError`] when present with the wrong type.
     pub fn opt<T: FieldValue>(&self, key: &'static str) -> Result<Option<T>, DecodeError> {
-        match self.obj.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => T::decode_field(v, self.child(key), T::EXPECTED_OPT).map(Some),
+        match self.member(key) {
+            None => Ok(None),
+            Some(v) if v.value().is_null() => Ok(None),
+            Some(v) => v.decode(self.child(key), T::EXPECTED_OPT).map(Some),
         }
     }
 
@@ -343,10 +701,12 @@ impl Fields<'_> {
     /// # Errors
     /// A [`DecodeError`] for `null` or the wrong type.
     pub fn defaulted<T: FieldValue>(&self, key: &'static str) -> Result<Option<T>, DecodeError> {
-        match self.obj.get(key) {
+        match self.member(key) {
             None => Ok(None),
-            Some(v) if v.is_null() => Err(self.child(key).wrong_type(T::EXPECTED, v)),
-            Some(v) => T::decode_field(v, self.child(key), T::EXPECTED).map(Some),
+            Some(v) if v.value().is_null() => {
+                Err(self.child(key).wrong_type(T::EXPECTED, v.value()))
+            }
+            Some(v) => v.decode(self.child(key), T::EXPECTED).map(Some),
         }
     }
 
@@ -360,9 +720,10 @@ impl Fields<'_> {
         key: &'static str,
         expected: &'static str,
     ) -> Result<Option<T>, DecodeError> {
-        match self.obj.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => T::decode_field(v, self.child(key), expected).map(Some),
+        match self.member(key) {
+            None => Ok(None),
+            Some(v) if v.value().is_null() => Ok(None),
+            Some(v) => v.decode(self.child(key), expected).map(Some),
         }
     }
 }
@@ -372,6 +733,46 @@ impl Fields<'_> {
 pub struct Encoder {
     version: ProtocolVersion,
     map: Map,
+    /// When set, members are written as normalized text instead of being collected in `map`.
+    text: Option<TextFields>,
+}
+
+/// A model's members as normalized JSON text, in the order first written.
+#[derive(Debug)]
+struct TextFields {
+    /// The members' values, one after another.
+    buf: String,
+    /// Key and byte range in `buf` of each member (`None`: null once normalized, dropped).
+    members: Vec<(&'static str, Option<(usize, usize)>)>,
+    /// Nesting depth of the model.
+    depth: usize,
+    /// The first error met.
+    err: Option<EncodeError>,
+}
+
+impl TextFields {
+    fn field<T: FieldValue>(&mut self, key: &'static str, v: &T, version: ProtocolVersion) {
+        if self.err.is_some() {
+            return;
+        }
+        let start = self.buf.len();
+        let range = match v.write_field(&mut self.buf, version, self.depth + 1) {
+            Err(e) => {
+                self.err = Some(e);
+                return;
+            }
+            Ok(true) => {
+                self.buf.truncate(start);
+                None
+            }
+            Ok(false) => Some((start, self.buf.len())),
+        };
+        // As `Map::insert`: a repeated key keeps its first position and takes the new value.
+        match self.members.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = range,
+            None => self.members.push((key, range)),
+        }
+    }
 }
 
 impl Encoder {
@@ -383,6 +784,10 @@ impl Encoder {
 
     /// A field that is always written.
     pub fn req<T: FieldValue>(&mut self, key: &'static str, v: &T) {
+        if let Some(t) = &mut self.text {
+            t.field(key, v, self.version);
+            return;
+        }
         let v = v.encode_field(self.version);
         self.map.insert(key, v);
     }
