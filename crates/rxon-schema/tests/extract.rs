@@ -100,8 +100,14 @@ fn records() {
     assert_eq!(schema_for::<DeviceUsage>(), expected("model:DeviceUsage"));
     assert_eq!(schema_for::<TaskError>(), expected("model:TaskError"));
     // Nested records (inlined, also inside Option<Vec<_>>) and records without required fields.
-    assert_eq!(schema_for::<ResourcesUsage>(), expected("model:ResourcesUsage"));
-    assert_eq!(schema_for::<SecurityContext>(), expected("model:SecurityContext"));
+    assert_eq!(
+        schema_for::<ResourcesUsage>(),
+        expected("model:ResourcesUsage")
+    );
+    assert_eq!(
+        schema_for::<SecurityContext>(),
+        expected("model:SecurityContext")
+    );
 }
 
 #[test]
