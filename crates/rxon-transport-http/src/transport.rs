@@ -3,8 +3,8 @@
 use crate::config::HttpTransportConfig;
 use crate::connector::{Connector, default_tls_config};
 use bytes::Bytes;
-use http::header::{ACCEPT_ENCODING, CONTENT_TYPE, HeaderName, HeaderValue};
-use http::{HeaderMap, Method, Request, StatusCode};
+use http::header::{ACCEPT_ENCODING, CONTENT_TYPE, HOST, HeaderName, HeaderValue};
+use http::{HeaderMap, Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -19,7 +19,7 @@ use rxon_core::{
 };
 use std::fmt;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio_util::sync::CancellationToken;
@@ -72,18 +72,83 @@ struct Inner {
     poll_grace: Duration,
     max_response_bytes: usize,
     client: Client<Connector, Full<Bytes>>,
-    creds: Mutex<Creds>,
+    /// `Host` as the client would derive it from the base URL (`None`: left to the client).
+    host_header: Option<HeaderValue>,
+    /// The poll path (`/_worker/workers/{id}/tasks/next`).
+    poll_path: String,
+    /// The last poll URI built, for the options it was built for.
+    poll_uri: Mutex<Option<(PollOptions, Uri)>>,
+    /// The result URI, parsed once (`None` when the base URL does not parse as a URI).
+    result_uri: Option<Uri>,
+    creds: Mutex<Arc<Creds>>,
     refresh_lock: tokio::sync::Mutex<()>,
     cancel: CancellationToken,
     mismatch_logged: AtomicBool,
     last_stamp: AtomicI64,
+    /// The length of the last result body, to size the next one's buffer.
+    result_len_hint: AtomicUsize,
 }
 
-#[derive(Clone)]
 struct Creds {
     token: Arc<str>,
     token_header: HeaderValue,
     refresh_token: Option<String>,
+    /// Every header of a request without a body, built once per credential.
+    headers: HeaderMap,
+    /// The same with `Content-Type: application/json`.
+    headers_json: HeaderMap,
+}
+
+impl Creds {
+    fn new(
+        token: Arc<str>,
+        token_header: HeaderValue,
+        refresh_token: Option<String>,
+        common: &Common<'_>,
+    ) -> Self {
+        let mut headers = HeaderMap::with_capacity(6);
+        headers.insert(H_TOKEN, token_header.clone());
+        headers.insert(H_VERSION, common.version.clone());
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+        if let Some(id) = common.worker_id {
+            headers.insert(H_WORKER_ID, id.clone());
+        }
+        let mut headers_json = headers.clone();
+        headers_json.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(host) = common.host {
+            headers.insert(HOST, host.clone());
+            headers_json.insert(HOST, host.clone());
+        }
+        Self {
+            token,
+            token_header,
+            refresh_token,
+            headers,
+            headers_json,
+        }
+    }
+}
+
+/// The headers that do not depend on the credential.
+struct Common<'a> {
+    version: &'a HeaderValue,
+    worker_id: Option<&'a HeaderValue>,
+    host: Option<&'a HeaderValue>,
+}
+
+/// `Host` as the HTTP client derives it from a URI: the host, and the port unless it is the
+/// scheme's default.
+fn host_header_for(uri: &Uri) -> Option<HeaderValue> {
+    let host = uri.host()?;
+    let secure = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
+    let port = match (uri.port_u16(), secure) {
+        (Some(443), true) | (Some(80), false) | (None, _) => None,
+        (Some(p), _) => Some(p),
+    };
+    match port {
+        Some(p) => HeaderValue::from_str(&format!("{host}:{p}")).ok(),
+        None => HeaderValue::from_str(host).ok(),
+    }
 }
 
 /// A request body, built anew for every attempt (signed bodies are re-stamped).
@@ -104,6 +169,14 @@ enum Stamp {
     /// Strictly increasing per transport, so that two identical messages never share a body
     /// (the live orchestrator uses the signature as a replay nonce).
     Monotonic,
+}
+
+/// Where a request goes: a prebuilt URI, or the base URL plus the path (and a query).
+#[derive(Clone)]
+enum Target<'a> {
+    Uri(Uri),
+    Query(&'a str),
+    Path,
 }
 
 struct Response {
@@ -297,6 +370,24 @@ impl HttpTransport {
             Some(header_value("the worker id", &config.worker_id)?)
         };
         let token_header = header_value("the token", &config.token)?;
+        let base_uri = Uri::try_from(base.as_str()).ok();
+        let host_header = base_uri.as_ref().and_then(host_header_for);
+        let result_uri = Uri::try_from(format!("{base}{}", wire::ENDPOINT_TASK_RESULT)).ok();
+        let poll_path = format!(
+            "{}/workers/{}/tasks/next",
+            wire::WORKER_API_PREFIX,
+            encode_segment(&config.worker_id)
+        );
+        let creds = Creds::new(
+            config.token.into(),
+            token_header,
+            None,
+            &Common {
+                version: &version_header,
+                worker_id: worker_id_header.as_ref(),
+                host: host_header.as_ref(),
+            },
+        );
         Ok(Self {
             inner: Arc::new(Inner {
                 base,
@@ -312,15 +403,16 @@ impl HttpTransport {
                 poll_grace: config.poll_grace,
                 max_response_bytes: config.max_response_bytes,
                 client,
-                creds: Mutex::new(Creds {
-                    token: config.token.into(),
-                    token_header,
-                    refresh_token: None,
-                }),
+                host_header,
+                poll_path,
+                poll_uri: Mutex::new(None),
+                result_uri,
+                creds: Mutex::new(Arc::new(creds)),
                 refresh_lock: tokio::sync::Mutex::new(()),
                 cancel: CancellationToken::new(),
                 mismatch_logged: AtomicBool::new(false),
                 last_stamp: AtomicI64::new(0),
+                result_len_hint: AtomicUsize::new(256),
             }),
         })
     }
@@ -352,7 +444,7 @@ impl HttpTransport {
     /// The refresh token held (1.0b17), if any.
     #[must_use]
     pub fn refresh_token_held(&self) -> Option<String> {
-        self.creds().refresh_token
+        self.creds().refresh_token.clone()
     }
 
     /// The TLS client configuration used for `https://` (and by a WebSocket channel for
@@ -367,7 +459,7 @@ impl HttpTransport {
     #[must_use]
     pub fn auth_headers(&self) -> HeaderMap {
         let mut h = HeaderMap::with_capacity(3);
-        h.insert(H_TOKEN, self.creds().token_header);
+        h.insert(H_TOKEN, self.creds().token_header.clone());
         h.insert(H_VERSION, self.inner.version_header.clone());
         if let Some(id) = &self.inner.worker_id_header {
             h.insert(H_WORKER_ID, id.clone());
@@ -454,12 +546,17 @@ impl HttpTransport {
                             unix_now().max(base + i64::from(i)),
                         )?)
                     }
-                    None => Payload::Json(Bytes::from(result.to_json(self.inner.version)?)),
+                    None => Payload::Json(self.result_json(result)?),
+                };
+                let target = match &self.inner.result_uri {
+                    Some(uri) => Target::Uri(uri.clone()),
+                    None => Target::Path,
                 };
                 match self
-                    .request(
+                    .request_q(
                         Method::POST,
                         wire::ENDPOINT_TASK_RESULT,
+                        target,
                         payload,
                         self.inner.request_timeout,
                     )
@@ -499,12 +596,14 @@ impl HttpTransport {
         .await
     }
 
-    fn creds(&self) -> Creds {
-        self.inner
-            .creds
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+    fn creds(&self) -> Arc<Creds> {
+        Arc::clone(
+            &self
+                .inner
+                .creds
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
     }
 
     fn set_token(&self, token: &TokenResponse, keep_refresh: bool) -> Result<()> {
@@ -514,12 +613,46 @@ impl HttpTransport {
             .creds
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        c.token = token.access_token.as_str().into();
-        c.token_header = header;
-        if !keep_refresh && !self.inner.version.is_b9() {
-            c.refresh_token.clone_from(&token.refresh_token);
-        }
+        let refresh = if !keep_refresh && !self.inner.version.is_b9() {
+            token.refresh_token.clone()
+        } else {
+            c.refresh_token.clone()
+        };
+        *c = Arc::new(Creds::new(
+            token.access_token.as_str().into(),
+            header,
+            refresh,
+            &Common {
+                version: &self.inner.version_header,
+                worker_id: self.inner.worker_id_header.as_ref(),
+                host: self.inner.host_header.as_ref(),
+            },
+        ));
         Ok(())
+    }
+
+    /// The poll URI for `options`, built once per options shape (`None` when the base URL
+    /// does not parse: the request then reports the error).
+    fn poll_uri(&self, options: &PollOptions) -> Option<Uri> {
+        let mut cache = self
+            .inner
+            .poll_uri
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((o, uri)) = &*cache
+            && o == options
+        {
+            return Some(uri.clone());
+        }
+        let uri = Uri::try_from(format!(
+            "{}{}?{}",
+            self.inner.base,
+            self.inner.poll_path,
+            poll_query(options, self.inner.version)
+        ))
+        .ok()?;
+        *cache = Some((options.clone(), uri.clone()));
+        Some(uri)
     }
 
     fn model_payload<M: Model>(
@@ -538,6 +671,17 @@ impl HttpTransport {
         } else {
             Payload::Json(Bytes::from(value.to_json()))
         })
+    }
+
+    /// The wire text of an unsigned result, in a buffer sized after the last one.
+    fn result_json(&self, result: &TaskResult) -> Result<Bytes> {
+        let hint = self.inner.result_len_hint.load(Ordering::Relaxed);
+        let mut out = String::with_capacity(hint.clamp(256, 1 << 20));
+        result.write_json(&mut out, self.inner.version)?;
+        self.inner
+            .result_len_hint
+            .store(out.len().saturating_add(64), Ordering::Relaxed);
+        Ok(Bytes::from(out))
     }
 
     /// The next timestamp for a monotonic stamp: now, or one more than the last one.
@@ -617,36 +761,28 @@ impl HttpTransport {
         &self,
         method: &Method,
         path: &str,
-        query: Option<&str>,
+        target: Target<'_>,
         body: Option<Bytes>,
-        token_header: HeaderValue,
+        creds: &Creds,
         timeout: Duration,
     ) -> Result<Response> {
         if self.inner.cancel.is_cancelled() {
             return Err(Error::Closed);
         }
-        let uri = match query {
-            Some(q) => format!("{}{path}?{q}", self.inner.base),
-            None => format!("{}{path}", self.inner.base),
+        let uri = match target {
+            Target::Uri(uri) => uri,
+            Target::Query(q) => self.build_uri(method, path, Some(q))?,
+            Target::Path => self.build_uri(method, path, None)?,
         };
-        let mut builder = Request::builder()
-            .method(method.clone())
-            .uri(&uri)
-            .header(H_TOKEN, token_header)
-            .header(H_VERSION, self.inner.version_header.clone())
-            .header(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
-        if let Some(id) = &self.inner.worker_id_header {
-            builder = builder.header(H_WORKER_ID, id.clone());
-        }
-        let has_body = body.is_some();
-        if has_body {
-            builder = builder.header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        }
-        let req = builder
-            .body(Full::new(body.unwrap_or_default()))
-            .map_err(|e| {
-                Error::internal(format!("cannot build the request {method} {path}: {e}"))
-            })?;
+        let headers = if body.is_some() {
+            creds.headers_json.clone()
+        } else {
+            creds.headers.clone()
+        };
+        let mut req = Request::new(Full::new(body.unwrap_or_default()));
+        *req.method_mut() = method.clone();
+        *req.uri_mut() = uri;
+        *req.headers_mut() = headers;
         let net = |detail: String, source: Option<rxon_core::BoxError>| {
             Error::network(
                 format!("Network error during {method} {path}: {detail}"),
@@ -662,11 +798,9 @@ impl HttpTransport {
                 .await
                 .map_err(|e| net(error_chain(&e), Some(Box::new(e))))?;
             let (parts, body) = resp.into_parts();
-            let body = Limited::new(body, max)
-                .collect()
+            let body = read_body(Limited::new(body, max))
                 .await
-                .map_err(|e| net(error_chain(&*e), Some(e)))?
-                .to_bytes();
+                .map_err(|e| net(error_chain(&*e), Some(e)))?;
             Ok(Response {
                 status: parts.status,
                 headers: parts.headers,
@@ -681,6 +815,15 @@ impl HttpTransport {
                 Err(_) => Err(net(format!("request timed out after {:.1}s", timeout.as_secs_f64()), None)),
             },
         }
+    }
+
+    fn build_uri(&self, method: &Method, path: &str, query: Option<&str>) -> Result<Uri> {
+        let uri = match query {
+            Some(q) => format!("{}{path}?{q}", self.inner.base),
+            None => format!("{}{path}", self.inner.base),
+        };
+        Uri::try_from(uri)
+            .map_err(|e| Error::internal(format!("cannot build the request {method} {path}: {e}")))
     }
 
     fn check_version(&self, headers: &HeaderMap) {
@@ -703,14 +846,15 @@ impl HttpTransport {
         payload: Payload<'_>,
         timeout: Duration,
     ) -> Result<Option<Value>> {
-        self.request_q(method, path, None, payload, timeout).await
+        self.request_q(method, path, Target::Path, payload, timeout)
+            .await
     }
 
     async fn request_q(
         &self,
         method: Method,
         path: &str,
-        query: Option<&str>,
+        target: Target<'_>,
         payload: Payload<'_>,
         timeout: Duration,
     ) -> Result<Option<Value>> {
@@ -719,14 +863,7 @@ impl HttpTransport {
             let body = self.body_for_attempt(&payload, attempt, &mut first_stamp)?;
             let creds = self.creds();
             let resp = self
-                .execute(
-                    &method,
-                    path,
-                    query,
-                    body,
-                    creds.token_header.clone(),
-                    timeout,
-                )
+                .execute(&method, path, target.clone(), body, &creds, timeout)
                 .await?;
             self.check_version(&resp.headers);
             let status = resp.status.as_u16();
@@ -828,9 +965,9 @@ impl HttpTransport {
             .execute(
                 &Method::POST,
                 path,
-                None,
+                Target::Path,
                 body,
-                creds.token_header.clone(),
+                &creds,
                 self.inner.request_timeout,
             )
             .await?;
@@ -847,6 +984,34 @@ impl HttpTransport {
         info!("Token refreshed. Expires in {}s", token.expires_in);
         Ok(Some(token))
     }
+}
+
+/// The whole body: the one data frame of a small answer as is, several joined.
+async fn read_body<B>(mut body: B) -> std::result::Result<Bytes, B::Error>
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+{
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<bytes::BytesMut> = None;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame?.into_data() else {
+            continue;
+        };
+        if let Some(j) = &mut joined {
+            j.extend_from_slice(&data);
+        } else if let Some(f) = first.take() {
+            let mut j = bytes::BytesMut::with_capacity(f.len() + data.len());
+            j.extend_from_slice(&f);
+            j.extend_from_slice(&data);
+            joined = Some(j);
+        } else {
+            first = Some(data);
+        }
+    }
+    Ok(match (joined, first) {
+        (Some(j), _) => j.freeze(),
+        (None, f) => f.unwrap_or_default(),
+    })
 }
 
 fn truncate_bytes(b: &[u8], max: usize) -> &[u8] {
@@ -901,20 +1066,23 @@ impl Transport for HttpTransport {
         let span = info_span!("rxon.poll", worker_id = %self.inner.worker_id, job_id = tracing::field::Empty,
             task_id = tracing::field::Empty, traceparent = tracing::field::Empty);
         async {
-            let path = format!(
-                "{}/workers/{}/tasks/next",
-                wire::WORKER_API_PREFIX,
-                encode_segment(&self.inner.worker_id)
-            );
-            let query = poll_query(options, self.inner.version);
+            let path = &self.inner.poll_path;
+            let query;
+            let target = match self.poll_uri(options) {
+                Some(uri) => Target::Uri(uri),
+                None => {
+                    query = poll_query(options, self.inner.version);
+                    Target::Query(&query)
+                }
+            };
             let timeout = options.timeout.saturating_add(self.inner.poll_grace);
             let v = self
-                .request_q(Method::GET, &path, Some(&query), Payload::Empty, timeout)
+                .request_q(Method::GET, path, target, Payload::Empty, timeout)
                 .await?;
             let Some(v) = v.filter(|v| !v.is_falsy()) else {
                 return Ok(None);
             };
-            let task = TaskPayload::from_value(&v)?;
+            let task = TaskPayload::from_value_owned(v)?;
             let span = tracing::Span::current();
             span.record("job_id", task.job_id.as_str());
             span.record("task_id", task.task_id.as_str());
