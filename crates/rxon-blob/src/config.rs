@@ -119,7 +119,7 @@ impl BlobConfig {
         self
     }
 
-    /// Parses a store location: `memory://`, `file:///root/dir` (or a plain path), or an
+    /// Parses a store location: `memory://`, `file:///srv/blobs` (or a plain path), or an
     /// S3 endpoint `http(s)://host:port` (credentials from [`S3Config`] fields set later or
     /// from the environment, see [`BlobConfig::from_env`]).
     ///
