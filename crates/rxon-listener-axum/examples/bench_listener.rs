@@ -11,6 +11,9 @@
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/bench_common.rs"]
+mod common;
+
 use rxon_core::{
     Error, Handler, Heartbeat, Incoming, Model, RequestContext, TaskPayload, TaskResult, Value,
     WorkerRegistration, json,
@@ -78,36 +81,14 @@ impl Handler for Bench {
 }
 
 fn main() {
-    let mut port: u16 = 8080;
-    let mut keep_raw = false;
-    let mut multi_thread = false;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--port" => {
-                port = args
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .expect("--port takes a number")
-            }
-            "--keep-raw" => keep_raw = true,
-            "--multi-thread" => multi_thread = true,
-            other => panic!(
-                "unknown argument {other:?} (usage: bench_listener --port P [--keep-raw] [--multi-thread])"
-            ),
-        }
-    }
+    let (port, [keep_raw, multi_thread]) = common::parse_args(
+        8080,
+        ["--keep-raw", "--multi-thread"],
+        "bench_listener --port P [--keep-raw] [--multi-thread]",
+    );
     // The harness pins the listener to one CPU: one thread serves everything, without the
     // multi-thread scheduler's cross-thread bookkeeping (`--multi-thread` to compare).
-    let rt = if multi_thread {
-        tokio::runtime::Builder::new_multi_thread()
-    } else {
-        tokio::runtime::Builder::new_current_thread()
-    }
-    .enable_all()
-    .build()
-    .expect("runtime");
-    rt.block_on(run(port, keep_raw));
+    common::runtime(multi_thread).block_on(run(port, keep_raw));
 }
 
 async fn run(port: u16, keep_raw: bool) {
@@ -118,15 +99,8 @@ async fn run(port: u16, keep_raw: bool) {
         ..ListenerConfig::default()
     };
     let router = Listener::new(Bench { task }).with_config(config).router();
-    let tcp = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .expect("bind");
-    let port = tcp.local_addr().unwrap().port();
-    println!("READY pid={} port={port}", std::process::id());
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    rxon_listener_axum::serve(tcp, router, shutdown)
+    let tcp = common::bind(port).await;
+    rxon_listener_axum::serve(tcp, router, common::ctrl_c())
         .await
         .unwrap();
 }

@@ -9,6 +9,9 @@
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/bench_common.rs"]
+mod common;
+
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::WebSocketUpgrade;
@@ -73,33 +76,13 @@ async fn ws(headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
 }
 
 fn main() {
-    let mut port: u16 = 8081;
-    let mut current_thread = false;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--port" => {
-                port = args
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .expect("--port takes a number")
-            }
-            "--current-thread" => current_thread = true,
-            other => panic!(
-                "unknown argument {other:?} (usage: limit_server --port P [--current-thread])"
-            ),
-        }
-    }
+    let (port, [current_thread]) = common::parse_args(
+        8081,
+        ["--current-thread"],
+        "limit_server --port P [--current-thread]",
+    );
     // A multi-thread runtime by default (pinned to one CPU it runs one worker thread).
-    let rt = if current_thread {
-        tokio::runtime::Builder::new_current_thread()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-    }
-    .enable_all()
-    .build()
-    .expect("runtime");
-    rt.block_on(run(port));
+    common::runtime(!current_thread).block_on(run(port));
 }
 
 async fn run(port: u16) {
@@ -109,18 +92,11 @@ async fn run(port: u16) {
         .route("/_worker/tasks/result", post(result))
         .route("/_worker/workers/{id}", patch(heartbeat))
         .route("/_worker/ws/{id}", get(ws));
-    let tcp = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .expect("bind");
-    let port = tcp.local_addr().unwrap().port();
-    println!("READY pid={} port={port}", std::process::id());
-    let tcp = tcp.tap_io(|s| {
+    let tcp = common::bind(port).await.tap_io(|s| {
         let _ = s.set_nodelay(true);
     });
     axum::serve(tcp, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(common::ctrl_c())
         .await
         .unwrap();
 }

@@ -24,7 +24,7 @@ use rxon_core::{
     TaskPayload, TaskResult, Value, WorkerCommand, WorkerEventPayload, WorkerRegistration, json,
 };
 use rxon_security::{HmacSigner, HmacVerifier, sign_canonical, verify_canonical};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::Notify;
@@ -83,6 +83,11 @@ pub struct MemoryConfig {
     pub signature_window: Duration,
     /// Listener limits and timeouts (its `profile` is overridden by `profile`).
     pub listener: ListenerConfig,
+    /// How many finished (finished, failed or cancelled) jobs stay queryable; beyond it the
+    /// oldest finished job is forgotten (its status becomes "not found", a late result for
+    /// it is ignored as `job_not_found`). Bounds memory of a long-running orchestrator.
+    /// Default 10 000.
+    pub max_finished_jobs: usize,
 }
 
 impl Default for MemoryConfig {
@@ -95,6 +100,7 @@ impl Default for MemoryConfig {
             require_signatures: false,
             signature_window: Duration::from_secs(60),
             listener: ListenerConfig::default(),
+            max_finished_jobs: 10_000,
         }
     }
 }
@@ -200,7 +206,29 @@ struct StateInner {
     queue: VecDeque<String>,
     tasks: HashMap<String, TaskRecord>,
     jobs: HashMap<String, String>,
-    seen: HashMap<String, Instant>,
+    /// Task ids of terminal jobs, oldest first (for `max_finished_jobs`).
+    finished: VecDeque<String>,
+    /// Nonces seen within the signature window (spec §15.3).
+    seen: HashSet<String>,
+    /// The same nonces with their expiry, in insertion (so expiry) order: pruning pops
+    /// the front instead of scanning the whole set on every message.
+    seen_order: VecDeque<(Instant, String)>,
+}
+
+impl StateInner {
+    /// Records that `task_id` reached a terminal state, forgetting the oldest finished jobs
+    /// beyond `cap`.
+    fn finished(&mut self, task_id: String, cap: usize) {
+        self.finished.push_back(task_id);
+        while self.finished.len() > cap {
+            let Some(old) = self.finished.pop_front() else {
+                break;
+            };
+            if let Some(rec) = self.tasks.remove(&old) {
+                self.jobs.remove(&rec.task.job_id);
+            }
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -360,6 +388,7 @@ impl MemoryOrchestrator {
             if was == JobState::Pending {
                 st.queue.retain(|t| t != &task_id);
             }
+            st.finished(task_id.clone(), self.inner.config.max_finished_jobs);
             (worker, task_id)
         };
         if let Some(w) = worker {
@@ -496,11 +525,14 @@ impl MemoryOrchestrator {
         let key = format!("{identity}\n{nonce}");
         let mut st = self.state();
         let now = Instant::now();
-        st.seen.retain(|_, exp| *exp > now);
-        if st.seen.contains_key(&key) {
+        while let Some((_, old)) = st.seen_order.pop_front_if(|(exp, _)| *exp <= now) {
+            st.seen.remove(&old);
+        }
+        if !st.seen.insert(key.clone()) {
             return Err(forbidden("Duplicate message detected (replay attack)"));
         }
-        st.seen.insert(key, now + window + Duration::from_secs(5));
+        st.seen_order
+            .push_back((now + window + Duration::from_secs(5), key));
         Ok(())
     }
 
@@ -695,14 +727,11 @@ async fn api_workers(State(o): State<MemoryOrchestrator>, req: Request) -> Respo
     }
     let list: Vec<Value> = {
         let st = o.state();
-        let mut ids: Vec<&String> = st.workers.keys().collect();
-        ids.sort();
-        ids.iter()
-            .filter_map(|id| {
-                st.workers
-                    .get(*id)
-                    .map(|w| json!({"worker_id": (id.as_str()), "status": (w.status.as_str())}))
-            })
+        let mut workers: Vec<(&String, &WorkerRecord)> = st.workers.iter().collect();
+        workers.sort_unstable_by_key(|(id, _)| *id);
+        workers
+            .iter()
+            .map(|(id, w)| json!({"worker_id": (id.as_str()), "status": (w.status.as_str())}))
             .collect()
     };
     let mut m = Map::new();
@@ -831,6 +860,7 @@ impl Handler for MemoryOrchestrator {
         };
         rec.state = state;
         rec.result = Some(msg.raw);
+        st.finished(r.task_id.clone(), self.inner.config.max_finished_jobs);
         Ok(json!({"status": "accepted", "transition": transition}))
     }
 
@@ -859,6 +889,8 @@ impl Handler for MemoryOrchestrator {
         };
         w.last_seen = Instant::now();
         w.status.clone_from(&hb.status);
+        // Only new skills can let a waiting poll of this worker take a task.
+        let skills_changed = hb.supported_skills.is_some();
         if let Some(skills) = hb.supported_skills {
             w.registration.supported_skills = Some(skills);
         }
@@ -874,7 +906,9 @@ impl Handler for MemoryOrchestrator {
             .map(|t| Value::String(t.clone()))
             .collect();
         drop(st);
-        self.inner.notify.notify_waiters();
+        if skills_changed {
+            self.inner.notify.notify_waiters();
+        }
         let mut reply = json!({"status": "ok"});
         if !cancel.is_empty()
             && let Some(m) = reply.as_object_mut()
@@ -970,6 +1004,28 @@ mod tests {
 
     fn incoming<T: Model>(raw: &Value) -> Incoming<T> {
         Incoming::new(T::from_value(raw).unwrap(), raw.clone())
+    }
+
+    #[test]
+    fn finished_jobs_beyond_the_cap_are_forgotten_oldest_first() {
+        let orch = MemoryOrchestrator::new(MemoryConfig {
+            max_finished_jobs: 2,
+            ..MemoryConfig::default()
+        });
+        let ids: Vec<String> = (0..4).map(|_| orch.submit("t", Map::new())).collect();
+        for id in &ids[..3] {
+            assert!(orch.cancel(id));
+        }
+        assert!(
+            orch.job(&ids[0]).is_none(),
+            "the oldest finished job is evicted"
+        );
+        for id in &ids[1..3] {
+            assert_eq!(orch.job(id).map(|j| j.state), Some(JobState::Cancelled));
+        }
+        assert_eq!(orch.job(&ids[3]).map(|j| j.state), Some(JobState::Pending));
+        let st = orch.state();
+        assert_eq!((st.tasks.len(), st.jobs.len(), st.queue.len()), (3, 3, 1));
     }
 
     #[tokio::test]

@@ -76,6 +76,8 @@ async fn demo(args: &Args) -> Result<ExitCode, CmdError> {
         client_token: Some("demo-client-token".to_owned()),
         task_signing_key: Some(TASK_KEY.to_owned()),
         require_signatures: true,
+        // Every job (the echo tasks and the sleeper) stays queryable until it is checked.
+        max_finished_jobs: args.tasks.saturating_add(1),
         ..MemoryConfig::default()
     });
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -3,6 +3,7 @@
 
 use rxon::ProtocolVersion;
 use rxon::listener::memory::{MemoryConfig, MemoryOrchestrator, WorkerToken};
+use rxon::worker::shutdown_signal;
 use std::process::ExitCode;
 
 /// Arguments of `rxon serve`.
@@ -27,17 +28,14 @@ pub(crate) struct Args {
     require_signatures: bool,
     /// Protocol profile: 1.0b17 (default) or 1.0b9.
     #[arg(long, default_value = "1.0b17")]
-    protocol: String,
+    protocol: ProtocolVersion,
+    /// Finished jobs kept queryable; the oldest finished job is forgotten beyond this.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    max_finished_jobs: usize,
 }
 
 pub(crate) fn run(args: &Args) -> Result<ExitCode, super::CmdError> {
-    let profile = match args.protocol.as_str() {
-        "1.0b17" | "b17" => ProtocolVersion::V1_0b17,
-        "1.0b9" | "b9" => ProtocolVersion::V1_0b9,
-        other => {
-            return Err(format!("unknown protocol version {other:?} (1.0b17 or 1.0b9)").into());
-        }
-    };
+    let profile = args.protocol;
     super::init_logging("info");
     let config = MemoryConfig {
         profile,
@@ -49,6 +47,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, super::CmdError> {
         client_token: Some(args.client_token.clone()),
         task_signing_key: args.task_signing_key.clone(),
         require_signatures: args.require_signatures,
+        max_finished_jobs: args.max_finished_jobs,
         ..MemoryConfig::default()
     };
     let orch = MemoryOrchestrator::new(config);
@@ -72,26 +71,4 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, super::CmdError> {
         Ok::<_, super::CmdError>(())
     })?;
     Ok(ExitCode::SUCCESS)
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

@@ -53,6 +53,9 @@ fn target(url: &str) -> Result<Target, super::CmdError> {
     })
 }
 
+/// The largest answer read from the server (a job's status carries its result).
+const MAX_RESPONSE: u64 = 64 * 1024 * 1024;
+
 /// One HTTP/1.1 request with `Connection: close`; returns the status and the body.
 async fn call(
     t: &Target,
@@ -75,9 +78,13 @@ async fn call(
     }
     stream.write_all(req.as_bytes()).await?;
     let mut raw = Vec::new();
-    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut raw))
+    let mut limited = (&mut stream).take(MAX_RESPONSE + 1);
+    tokio::time::timeout(Duration::from_secs(30), limited.read_to_end(&mut raw))
         .await
         .map_err(|_| "the server did not answer")??;
+    if raw.len() as u64 > MAX_RESPONSE {
+        return Err("the server's answer is too large".into());
+    }
     let text = String::from_utf8_lossy(&raw);
     let (head, body) = text
         .split_once("\r\n\r\n")
