@@ -289,6 +289,16 @@ impl BlobStore {
         let mut stream = result.into_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| store_error(&e, uri))?;
+            // A store that sends more than it announced is refused at once, before it fills
+            // the disk (the size check below would refuse it at the end anyway).
+            if written.saturating_add(chunk.len() as u64) > meta.size {
+                return Err(Error::Integrity {
+                    message: format!(
+                        "{uri}: received more than the {} bytes the store announced",
+                        meta.size
+                    ),
+                });
+            }
             if let Some(h) = md5.as_mut() {
                 h.update(&chunk);
             }

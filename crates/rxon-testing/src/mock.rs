@@ -192,7 +192,7 @@ impl MockTransport {
         timeout: Duration,
         mut done: impl FnMut(&MockTransport) -> bool,
     ) -> bool {
-        let deadline = tokio::time::Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         loop {
             let notified = self.inner.activity.notified();
             tokio::pin!(notified);
@@ -205,6 +205,14 @@ impl MockTransport {
             }
         }
     }
+}
+
+/// `now + d`, or about thirty years from now when that overflows `Instant` (a huge poll
+/// timeout waits "forever" instead of panicking).
+fn deadline_after(d: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(d)
+        .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
 }
 
 fn ok_reply() -> Value {
@@ -224,7 +232,7 @@ impl Transport for MockTransport {
 
     async fn poll_task(&self, options: &PollOptions) -> Result<Option<TaskPayload>> {
         self.record(|s| s.polls += 1)?;
-        let deadline = tokio::time::Instant::now() + options.timeout;
+        let deadline = deadline_after(options.timeout);
         loop {
             let notified = self.inner.tasks_ready.notified();
             tokio::pin!(notified);
@@ -326,8 +334,9 @@ mod tests {
     async fn close_ends_waits() {
         let m = MockTransport::new();
         let m2 = m.clone();
+        // A timeout too large for `Instant` waits until closed instead of panicking.
         let poll = tokio::spawn(async move {
-            m2.poll_task(&PollOptions::with_timeout(Duration::from_secs(30)))
+            m2.poll_task(&PollOptions::with_timeout(Duration::MAX))
                 .await
         });
         let m3 = m.clone();

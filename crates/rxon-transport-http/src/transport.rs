@@ -8,8 +8,9 @@ use http::{HeaderMap, Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use rxon_core::canonical::{canonical_string, set_signature};
 use rxon_core::model::Model;
-use rxon_core::normalize::{normalize, normalize_owned};
+use rxon_core::normalize::normalize_owned;
 use rxon_core::value::{Map, Value};
 use rxon_core::wire::{self, ProtocolVersion};
 use rxon_core::{
@@ -53,6 +54,10 @@ const EVENT_IGNORE_FIELDS: &[&str] = &["bubbling_chain"];
 ///   (`Network error during METHOD path: detail`);
 /// * after [`Transport::close`] every in-flight call ends promptly and later calls fail with
 ///   [`Error::Closed`].
+///
+/// Plain HTTP has no command channel: the [`CommandChannel`] implementation never yields a
+/// command — `next_command` only waits until the transport is closed and then returns
+/// `Ok(None)`. Orchestrator commands need the WebSocket channel (`rxon-transport-ws`).
 #[derive(Clone)]
 pub struct HttpTransport {
     inner: Arc<Inner>,
@@ -74,6 +79,8 @@ struct Inner {
     client: Client<Connector, Full<Bytes>>,
     /// `Host` as the client would derive it from the base URL (`None`: left to the client).
     host_header: Option<HeaderValue>,
+    /// The heartbeat path (`/_worker/workers/{id}`).
+    heartbeat_path: String,
     /// The poll path (`/_worker/workers/{id}/tasks/next`).
     poll_path: String,
     /// The last poll URI built, for the options it was built for.
@@ -253,9 +260,11 @@ pub(crate) fn poll_query(options: &PollOptions, version: ProtocolVersion) -> Str
 pub(crate) fn parse_retry_after(v: &str) -> Option<Duration> {
     let v = v.trim();
     if let Ok(secs) = v.parse::<f64>() {
+        // `try_from_secs_f64` refuses NaN and values past `Duration::MAX`; a huge value
+        // saturates instead of panicking.
         return secs
             .is_finite()
-            .then(|| Duration::from_secs_f64(secs.max(0.0)));
+            .then(|| Duration::try_from_secs_f64(secs.max(0.0)).unwrap_or(Duration::MAX));
     }
     let at = httpdate::parse_http_date(v).ok()?;
     Some(
@@ -373,11 +382,12 @@ impl HttpTransport {
         let base_uri = Uri::try_from(base.as_str()).ok();
         let host_header = base_uri.as_ref().and_then(host_header_for);
         let result_uri = Uri::try_from(format!("{base}{}", wire::ENDPOINT_TASK_RESULT)).ok();
-        let poll_path = format!(
-            "{}/workers/{}/tasks/next",
+        let heartbeat_path = format!(
+            "{}/workers/{}",
             wire::WORKER_API_PREFIX,
             encode_segment(&config.worker_id)
         );
+        let poll_path = format!("{heartbeat_path}/tasks/next");
         let creds = Creds::new(
             config.token.into(),
             token_header,
@@ -404,6 +414,7 @@ impl HttpTransport {
                 max_response_bytes: config.max_response_bytes,
                 client,
                 host_header,
+                heartbeat_path,
                 poll_path,
                 poll_uri: Mutex::new(None),
                 result_uri,
@@ -710,21 +721,10 @@ impl HttpTransport {
             .ok_or_else(|| Error::internal("a signed message must be an object"))?;
         obj.insert("timestamp", Value::from(timestamp));
         obj.remove("security");
-        let mut canonical = normalize(&value, self.inner.version)?;
-        if let Some(m) = canonical.as_object_mut() {
-            if !self.inner.version.is_b9() {
-                m.remove("_signature");
-            }
-            for f in ignore {
-                m.remove(f);
-            }
-        }
-        let signature = signer.sign(rxon_core::json::to_string_sorted(&canonical).as_bytes())?;
-        let mut security = Map::new();
-        security.insert("signature", Value::from(signature));
-        security.insert("signer_id", Value::from(self.inner.worker_id.clone()));
+        let canonical = canonical_string(&value, self.inner.version, ignore)?;
+        let signature = signer.sign(canonical.as_bytes())?;
         if let Some(obj) = value.as_object_mut() {
-            obj.insert("security", Value::Object(security));
+            set_signature(obj, signature, Some(&self.inner.worker_id));
         }
         Ok(Bytes::from(
             normalize_owned(value, self.inner.version)?.to_json(),
@@ -1109,17 +1109,13 @@ impl Transport for HttpTransport {
         let span = info_span!("rxon.heartbeat", worker_id = %self.inner.worker_id,
             status = heartbeat.map_or("", |h| h.status.as_str()));
         async {
-            let path = format!(
-                "{}/workers/{}",
-                wire::WORKER_API_PREFIX,
-                encode_segment(&self.inner.worker_id)
-            );
+            let path = &self.inner.heartbeat_path;
             let payload = match heartbeat {
                 Some(h) => self.model_payload(h, &[], Stamp::Monotonic)?,
                 None => Payload::Empty,
             };
             match self
-                .request(Method::PATCH, &path, payload, self.inner.request_timeout)
+                .request(Method::PATCH, path, payload, self.inner.request_timeout)
                 .await
             {
                 Ok(v) => Ok(HeartbeatReply::from_value(v.unwrap_or(Value::Null))),
@@ -1155,8 +1151,9 @@ impl Transport for HttpTransport {
     }
 }
 
-/// The plain HTTP transport has no command channel: `next_command` waits until the transport
-/// is closed and then returns `Ok(None)`. Use the WebSocket channel for commands.
+/// Not a command channel: plain HTTP has none. `next_command` never yields a command; it
+/// waits until the transport is closed and then returns `Ok(None)`. Use the WebSocket channel
+/// (`rxon-transport-ws`) for commands.
 impl CommandChannel for HttpTransport {
     async fn next_command(&self) -> Result<Option<WorkerCommand>> {
         self.inner.cancel.cancelled().await;
@@ -1204,6 +1201,8 @@ mod tests {
             "{d:?}"
         );
         assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("1e300"), Some(Duration::MAX));
+        assert_eq!(parse_retry_after("NaN"), None);
     }
 
     #[test]

@@ -425,7 +425,9 @@ impl<T: Transport + CommandChannel + 'static> Worker<T> {
                     let jitter = reply
                         .next_heartbeat_jitter_ms
                         .filter(|j| j.is_finite() && *j > 0.0)
-                        .map_or(Duration::ZERO, |j| Duration::from_secs_f64(j / 1000.0));
+                        .map_or(Duration::ZERO, |j| {
+                            Duration::try_from_secs_f64(j / 1000.0).unwrap_or(Duration::MAX)
+                        });
                     self.options.heartbeat_interval + jitter.min(self.options.heartbeat_interval)
                 }
                 Err(Error::Closed) => return,
@@ -479,7 +481,10 @@ impl<T: Transport + CommandChannel + 'static> Worker<T> {
         tasks: &mut JoinSet<()>,
         stop: &CancellationToken,
     ) {
-        let names = self.skill_names();
+        // Built once: the same options every poll (the transport caches the URI for them).
+        let options = PollOptions::with_timeout(self.options.poll_timeout)
+            .available_skills(self.skill_names())
+            .hot_skills(Vec::<String>::new());
         let mut delay = self.options.initial_backoff;
         loop {
             // Reap finished tasks so the set does not grow.
@@ -488,9 +493,6 @@ impl<T: Transport + CommandChannel + 'static> Worker<T> {
                 () = stop.cancelled() => return,
                 p = Arc::clone(slots).acquire_owned() => match p { Ok(p) => p, Err(_) => return },
             };
-            let options = PollOptions::with_timeout(self.options.poll_timeout)
-                .available_skills(names.iter().cloned())
-                .hot_skills(Vec::<String>::new());
             let polled = tokio::select! {
                 () = stop.cancelled() => return,
                 r = self.transport.poll_task(&options) => r,
@@ -604,7 +606,11 @@ impl<T: Transport + CommandChannel + 'static> Worker<T> {
         }
         let still_running = running.lock().unwrap_or_else(PoisonError::into_inner).len();
         info!(tasks = still_running, "draining running tasks");
-        let deadline = tokio::time::Instant::now() + self.options.drain_timeout;
+        let now = tokio::time::Instant::now();
+        // A drain timeout too large for `Instant` means "wait for every task".
+        let deadline = now
+            .checked_add(self.options.drain_timeout)
+            .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30));
         loop {
             match tokio::time::timeout_at(deadline, tasks.join_next()).await {
                 Ok(None) => return,
@@ -655,15 +661,24 @@ fn cancel_task(running: &Running, id: &str, why: &str) {
     }
 }
 
+/// The longest single wait between result attempts, whatever `Retry-After` asks: the drain
+/// waits for result senders, so an orchestrator must not be able to stall shutdown.
+const MAX_RESULT_RETRY_WAIT: Duration = Duration::from_secs(60);
+
 /// Sends a result; rate limits and network failures (after the transport's own retries) are
-/// retried up to 5 times (1, 2, 4, 8 s, or the orchestrator's `Retry-After`).
+/// retried up to 5 times (1, 2, 4, 8 s, or the orchestrator's `Retry-After`, at most
+/// [`MAX_RESULT_RETRY_WAIT`]).
 async fn send_result_patiently<T: Transport + ?Sized>(transport: &T, result: &TaskResult) {
     let mut delay = Duration::from_secs(1);
     for attempt in 1..=5 {
         match transport.send_result(result).await {
             Ok(_) => return,
             Err(e @ (Error::Network { .. } | Error::RateLimited { .. })) if attempt < 5 => {
-                let wait = e.retry_after().unwrap_or(delay).max(delay);
+                let wait = e
+                    .retry_after()
+                    .unwrap_or(delay)
+                    .max(delay)
+                    .min(MAX_RESULT_RETRY_WAIT);
                 warn!(attempt, "result not delivered, retrying in {wait:?}: {e}");
                 tokio::time::sleep(wait).await;
                 delay = delay.saturating_mul(2);
