@@ -440,3 +440,31 @@ async fn long_poll_holds_answers_and_survives_disconnects() {
     assert_eq!(r.status, 204, "{r:?}");
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn header_names_are_spelled_like_the_reference_whatever_the_client_sent() {
+    let s = start().await;
+    // Lower-case request headers: the answer still says `X-RXON-Version` and `Content-Type`
+    // exactly, as strict clients look them up by spelling.
+    let body = r#"{"worker_id":"w-1","supported_skills":[{"name":"echo"}]}"#;
+    let req = format!(
+        "POST /_worker/workers/register HTTP/1.1\r\nhost: x\r\nconnection: close\r\nx-worker-token: {TOKEN}\r\nx-rxon-version: 1.0b17\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let r = raw(s.addr, req.as_bytes()).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(r.head.contains("\r\nX-RXON-Version: 1.0b17\r\n"), "{r:?}");
+    assert!(
+        r.head.contains("\r\nContent-Type: application/json"),
+        "{r:?}"
+    );
+    // Without any version header from the client, and on an error answer.
+    let r = raw(
+        s.addr,
+        b"GET /_worker/nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(r.status, 404, "{r:?}");
+    assert!(r.head.contains("\r\nX-RXON-Version: 1.0b17\r\n"), "{r:?}");
+    s.shutdown().await;
+}

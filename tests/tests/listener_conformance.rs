@@ -26,8 +26,8 @@ const TASK_IGNORED: &str = r#"{"job_id":"job-ignored-1","params":{"text":"late"}
 const TASK_RL: &str = r#"{"job_id":"job-rl-1","params":{"text":"after backoff"},"task_id":"task-rl-1","type":"echo"}"#;
 const TASK_LP: &str = r#"{"job_id":"job-lp-1","params":{"text":"worth the wait"},"task_id":"task-lp-1","type":"echo"}"#;
 
-fn task(text: &str) -> TaskPayload {
-    TaskPayload::from_json(text.as_bytes()).unwrap()
+fn task(text: &str) -> std::sync::Arc<TaskPayload> {
+    std::sync::Arc::new(TaskPayload::from_json(text.as_bytes()).unwrap())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,7 +138,7 @@ impl Handler for ScenarioHandler {
         &self,
         cx: &RequestContext,
         worker_id: &str,
-    ) -> rxon::Result<Option<TaskPayload>> {
+    ) -> rxon::Result<Option<std::sync::Arc<TaskPayload>>> {
         self.check(cx, false)?;
         assert_eq!(worker_id, "conformance-worker-1");
         let n = self.polls.fetch_add(1, Ordering::SeqCst);
@@ -174,7 +174,7 @@ impl Handler for ScenarioHandler {
             .cloned()
             .unwrap_or(Value::Null);
         if self.scenario == Scenario::Basic {
-            let sent = task(TASK_BASIC).params.map(Value::Object).unwrap();
+            let sent = task(TASK_BASIC).params.clone().map(Value::Object).unwrap();
             assert_eq!(
                 echo.to_json(),
                 sent.to_json(),

@@ -103,11 +103,15 @@ pub trait Handler: Send + Sync + 'static {
 
     /// `GET next`: the next task for `worker_id`, waiting up to `cx.poll_timeout` (clamped by
     /// the listener); `None` → 204.
+    ///
+    /// The task is shared, not copied: the listener only reads it to write the response, so a
+    /// handler can hand out a task it also keeps (for retries, auditing, ...) without cloning it.
+    /// `Arc::new(task)` wraps a task the handler does not keep.
     fn poll(
         &self,
         cx: &RequestContext,
         worker_id: &str,
-    ) -> impl Future<Output = Result<Option<TaskPayload>>> + Send;
+    ) -> impl Future<Output = Result<Option<Arc<TaskPayload>>>> + Send;
 
     /// `POST result`. Reply: JSON (falsy → `{"status":"ok"}`; `{"status":"ignored",...}` to
     /// discard it).
@@ -180,11 +184,12 @@ pub trait Handler: Send + Sync + 'static {
         async {}
     }
 
-    /// A task returned by `poll` could not be delivered (the client went away): put it back.
+    /// A task returned by `poll` could not be delivered (the client went away): put it back
+    /// (`Arc::unwrap_or_clone` gives the task itself when no one else holds it).
     fn task_undelivered(
         &self,
         worker_id: &str,
-        task: TaskPayload,
+        task: Arc<TaskPayload>,
     ) -> impl Future<Output = ()> + Send {
         let _ = (worker_id, task);
         async {}
@@ -203,7 +208,7 @@ impl<H: Handler> Handler for Arc<H> {
         &self,
         cx: &RequestContext,
         worker_id: &str,
-    ) -> impl Future<Output = Result<Option<TaskPayload>>> + Send {
+    ) -> impl Future<Output = Result<Option<Arc<TaskPayload>>>> + Send {
         (**self).poll(cx, worker_id)
     }
     fn result(
@@ -257,7 +262,7 @@ impl<H: Handler> Handler for Arc<H> {
     fn task_undelivered(
         &self,
         worker_id: &str,
-        task: TaskPayload,
+        task: Arc<TaskPayload>,
     ) -> impl Future<Output = ()> + Send {
         (**self).task_undelivered(worker_id, task)
     }

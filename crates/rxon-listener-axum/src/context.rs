@@ -1,12 +1,17 @@
 //! Building the [`RequestContext`] of a request (spec §5.2).
 
 use crate::serve::ClientIdentity;
+use http::HeaderName;
 use http::request::Parts;
-use rxon_core::wire::{AUTH_HEADER_WORKER, AUTH_HEADER_WORKER_ID, PROTOCOL_VERSION_HEADER};
 use rxon_core::{ProtocolVersion, RequestContext, TransportKind};
 use std::time::Duration;
 
-fn header(parts: &Parts, name: &str) -> Option<String> {
+// The request headers of spec §2.3, parsed once (a `&str` name is parsed on every lookup).
+const WORKER_TOKEN: HeaderName = HeaderName::from_static("x-worker-token");
+const WORKER_ID: HeaderName = HeaderName::from_static("x-worker-id");
+const VERSION: HeaderName = HeaderName::from_static("x-rxon-version");
+
+fn header(parts: &Parts, name: &HeaderName) -> Option<String> {
     parts
         .headers
         .get(name)
@@ -22,15 +27,15 @@ pub(crate) fn build(
     poll: bool,
 ) -> RequestContext {
     let mut cx = RequestContext::default();
-    cx.token = header(parts, AUTH_HEADER_WORKER);
-    cx.protocol_version = header(parts, PROTOCOL_VERSION_HEADER);
+    cx.token = header(parts, &WORKER_TOKEN);
+    cx.protocol_version = header(parts, &VERSION);
     cx.cert_identity = parts
         .extensions
         .get::<ClientIdentity>()
         .map(|c| c.0.clone());
     cx.worker_id_hint = match (path_worker_id, profile) {
         (Some(id), _) => Some(id.to_owned()),
-        (None, ProtocolVersion::V1_0b17) => header(parts, AUTH_HEADER_WORKER_ID),
+        (None, ProtocolVersion::V1_0b17) => header(parts, &WORKER_ID),
         (None, _) => None,
     };
     cx.transport = TransportKind::Http;
@@ -124,6 +129,23 @@ fn url_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_names_are_the_wire_names() {
+        use rxon_core::wire::{AUTH_HEADER_WORKER, AUTH_HEADER_WORKER_ID, PROTOCOL_VERSION_HEADER};
+        assert_eq!(
+            WORKER_TOKEN.as_str(),
+            AUTH_HEADER_WORKER.to_ascii_lowercase()
+        );
+        assert_eq!(
+            WORKER_ID.as_str(),
+            AUTH_HEADER_WORKER_ID.to_ascii_lowercase()
+        );
+        assert_eq!(
+            VERSION.as_str(),
+            PROTOCOL_VERSION_HEADER.to_ascii_lowercase()
+        );
+    }
 
     #[test]
     fn query_rules() {

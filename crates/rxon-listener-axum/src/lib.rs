@@ -7,6 +7,7 @@ pub use axum;
 mod config;
 mod context;
 mod hub;
+mod layer;
 pub mod memory;
 mod reply;
 mod routes;

@@ -789,7 +789,7 @@ impl Handler for MemoryOrchestrator {
         &self,
         cx: &RequestContext,
         worker_id: &str,
-    ) -> rxon_core::Result<Option<TaskPayload>> {
+    ) -> rxon_core::Result<Option<Arc<TaskPayload>>> {
         let (identity, _) = self.authenticate(cx, Some(worker_id))?;
         if identity != worker_id {
             return Err(forbidden("Immediate sender ID mismatch"));
@@ -802,7 +802,7 @@ impl Handler for MemoryOrchestrator {
             let mut notified = std::pin::pin!(notified);
             notified.as_mut().enable();
             if let Some(task) = self.take(worker_id, cx) {
-                return Ok(Some(task));
+                return Ok(Some(Arc::new(task)));
             }
             notified.await;
         }
@@ -964,7 +964,7 @@ impl Handler for MemoryOrchestrator {
         }
     }
 
-    async fn task_undelivered(&self, worker_id: &str, task: TaskPayload) {
+    async fn task_undelivered(&self, worker_id: &str, task: Arc<TaskPayload>) {
         {
             let mut st = self.state();
             let Some(rec) = st.tasks.get_mut(&task.task_id) else {
@@ -975,7 +975,7 @@ impl Handler for MemoryOrchestrator {
             }
             rec.state = JobState::Pending;
             rec.worker = None;
-            st.queue.push_front(task.task_id);
+            st.queue.push_front(task.task_id.clone());
         }
         self.inner.notify.notify_waiters();
     }

@@ -9,18 +9,18 @@
 use crate::config::ListenerConfig;
 use crate::context;
 use crate::hub::CommandHub;
+use crate::layer::ProtocolLayer;
 use crate::reply;
 use axum::Router;
 use axum::body::{Body, HttpBody};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
-use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, patch, post};
 use bytes::Bytes;
-use http::{HeaderValue, StatusCode, header};
+use http::{StatusCode, header};
 use http_body_util::BodyExt;
-use rxon_core::wire::{self, PROTOCOL_VERSION_HEADER};
+use rxon_core::wire;
 use rxon_core::{
     DecodeError, DecodeErrorKind, Error, Handler, Heartbeat, Incoming, Model, ProtocolVersion,
     RequestContext, TaskPayload, TaskResult, Value, WorkerEventPayload, WorkerRegistration, json,
@@ -47,9 +47,11 @@ impl<H> Shared<H> {
 type S<H> = State<Arc<Shared<H>>>;
 
 pub(crate) fn router<H: Handler>(shared: Arc<Shared<H>>) -> Router {
-    let version = HeaderValue::from_static(shared.profile().as_str());
-    let max_uri = shared.config.max_uri_len;
     let profile = shared.profile();
+    let layer = ProtocolLayer {
+        profile,
+        max_uri: shared.config.max_uri_len,
+    };
     let mut r = Router::new()
         .route(wire::ENDPOINT_WORKER_REGISTER, post(register::<H>))
         .route(wire::ENDPOINT_TASK_NEXT, get(poll::<H>))
@@ -73,18 +75,7 @@ pub(crate) fn router<H: Handler>(shared: Arc<Shared<H>>) -> Router {
         )
     })
     .with_state(shared)
-    .layer(middleware::from_fn(move |req: Request, next: Next| {
-        let version = version.clone();
-        async move {
-            let mut resp = if req.uri().path_and_query().map_or(0, |p| p.as_str().len()) > max_uri {
-                reply::error_body(StatusCode::URI_TOO_LONG, None, "URI Too Long", profile)
-            } else {
-                next.run(req).await
-            };
-            resp.headers_mut().insert(PROTOCOL_VERSION_HEADER, version);
-            resp
-        }
-    }))
+    .layer(layer)
 }
 
 /// A path `{worker_id}`, checked as an identifier (400 otherwise).
@@ -384,7 +375,7 @@ fn no_content() -> Response {
 struct Undelivered<H: Handler> {
     shared: Option<Arc<Shared<H>>>,
     worker_id: String,
-    task: Option<TaskPayload>,
+    task: Option<Arc<TaskPayload>>,
 }
 
 impl<H: Handler> Drop for Undelivered<H> {

@@ -12,6 +12,8 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
+mod spelling;
+
 /// Common Name of the verified client certificate of the connection (mTLS), put into every
 /// request's extensions by [`serve_tls`]; listeners expose it as `RequestContext::cert_identity`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,12 +96,13 @@ pub async fn serve_with(
         .timer(TokioTimer::new())
         .header_read_timeout(config.header_read_timeout)
         .max_headers(config.max_headers)
-        // Header names go out in the case the client used for them (a worker sends
-        // `X-RXON-Version`), else title case: some reference clients compare names exactly.
-        .preserve_header_case(true)
+        // Header names go out in title case (`Content-Type`, `Retry-After`), and
+        // `X-RXON-Version` spelled so (see `spelling`): some reference clients compare names
+        // exactly.
         .title_case_headers(true)
         .max_buf_size(config.max_buf_size.max(8192));
     let builder = Arc::new(builder);
+    let spelling = Arc::new(spelling::template().await);
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     // Each connection holds a clone of `done_tx`; `done_rx` closes when all have ended.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -120,11 +123,12 @@ pub async fn serve_with(
         let _ = stream.set_nodelay(true);
         let builder = builder.clone();
         let router = router.clone();
+        let spelling = spelling.clone();
         let stop = stop_rx.clone();
         let done = done_tx.clone();
         match &acceptor {
             None => {
-                let svc = service(router, None);
+                let svc = service(router, None, spelling.clone());
                 let conn = builder
                     .serve_connection(TokioIo::new(stream), svc)
                     .with_upgrades();
@@ -150,7 +154,7 @@ pub async fn serve_with(
                         .peer_certificates()
                         .and_then(|c| c.first())
                         .and_then(|c| common_name(c));
-                    let svc = service(router, identity.map(ClientIdentity));
+                    let svc = service(router, identity.map(ClientIdentity), spelling);
                     let conn = builder
                         .serve_connection(TokioIo::new(tls), svc)
                         .with_upgrades();
@@ -202,6 +206,7 @@ async fn run_conn<I, S>(
 fn service(
     router: Router,
     identity: Option<ClientIdentity>,
+    spelling: Arc<http::Extensions>,
 ) -> impl hyper::service::Service<
     http::Request<Incoming>,
     Response = axum::response::Response,
@@ -210,16 +215,14 @@ fn service(
 > + Clone {
     hyper::service::service_fn(move |req: http::Request<Incoming>| {
         let mut req = req.map(Body::new);
-        // The connection's record of the request's header-name case, handed to the response.
-        let mut case = req.extensions().clone();
-        case.remove::<hyper::upgrade::OnUpgrade>();
         if let Some(id) = &identity {
             req.extensions_mut().insert(id.clone());
         }
         let call = router.clone().oneshot(req);
+        let spelling = spelling.clone();
         async move {
             let mut resp = call.await?;
-            resp.extensions_mut().extend(case);
+            resp.extensions_mut().extend((*spelling).clone());
             Ok(resp)
         }
     })

@@ -37,7 +37,7 @@ impl Handler for Recorder {
         &self,
         _cx: &RequestContext,
         _worker_id: &str,
-    ) -> rxon_core::Result<Option<TaskPayload>> {
+    ) -> rxon_core::Result<Option<Arc<TaskPayload>>> {
         Ok(None)
     }
 

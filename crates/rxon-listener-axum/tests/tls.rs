@@ -28,7 +28,11 @@ impl Handler for ByCertificate {
             }),
         }
     }
-    async fn poll(&self, _cx: &RequestContext, _w: &str) -> rxon_core::Result<Option<TaskPayload>> {
+    async fn poll(
+        &self,
+        _cx: &RequestContext,
+        _w: &str,
+    ) -> rxon_core::Result<Option<Arc<TaskPayload>>> {
         Ok(None)
     }
     async fn result(
