@@ -246,6 +246,8 @@ fn event(id: &str) -> WorkerEventPayload {
 struct Recorder {
     events: Mutex<Vec<WorkerEventPayload>>,
     closed: AtomicBool,
+    /// A credential "renewed" by the transport itself, reported by `current_token`.
+    renewed: Mutex<Option<String>>,
 }
 
 impl Transport for Recorder {
@@ -278,6 +280,9 @@ impl Transport for Recorder {
     }
     async fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
+    }
+    fn current_token(&self) -> Option<String> {
+        self.renewed.lock().unwrap().clone()
     }
 }
 
@@ -502,6 +507,30 @@ async fn register_answer_token_is_used_for_the_next_handshake() {
     wait_connected(transport.channel(), true).await;
     let seen = server.state.seen.lock().unwrap();
     assert_eq!(seen[0].1.get("x-worker-token").unwrap(), "adopted-token");
+}
+
+#[tokio::test]
+async fn a_token_the_inner_transport_renewed_by_itself_is_used_for_the_next_handshake() {
+    let server = TestServer::start().await;
+    let transport = WsTransport::new(
+        Recorder::default(),
+        &server.base_url(),
+        WORKER,
+        TOKEN,
+        fast(),
+    )
+    .unwrap();
+    // The inner transport renews its credential on its own (as the HTTP transport does after
+    // a 401) during a call that goes through it: the socket is down, so the event falls back.
+    *transport.inner().renewed.lock().unwrap() = Some("renewed-token".into());
+    assert_eq!(transport.channel().token(), TOKEN);
+    transport.emit_event(&event("ev-renew")).await.unwrap();
+    assert_eq!(transport.channel().token(), "renewed-token");
+    assert_eq!(transport.current_token().as_deref(), Some("renewed-token"));
+    transport.start_commands().unwrap();
+    wait_connected(transport.channel(), true).await;
+    let seen = server.state.seen.lock().unwrap();
+    assert_eq!(seen[0].1.get("x-worker-token").unwrap(), "renewed-token");
 }
 
 #[tokio::test]

@@ -99,6 +99,13 @@ pub trait Transport: Send + Sync {
 
     /// Closes the transport: in-flight calls and command loops end promptly.
     fn close(&self) -> impl Future<Output = ()> + Send;
+
+    /// The credential the transport sends now (`X-Worker-Token`), when it holds one. A
+    /// transport that renews its credential by itself (after a 401, say) reports the new one
+    /// here, so a companion command channel can use it for its next handshake. Default: `None`.
+    fn current_token(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Commands from the orchestrator, pulled one at a time.
@@ -128,6 +135,7 @@ pub trait DynTransport: Send + Sync {
     fn emit_event_dyn<'a>(&'a self, event: &'a WorkerEventPayload) -> BoxFuture<'a, Result<()>>;
     fn refresh_token_dyn(&self) -> BoxFuture<'_, Result<Option<TokenResponse>>>;
     fn close_dyn(&self) -> BoxFuture<'_, ()>;
+    fn current_token_dyn(&self) -> Option<String>;
     fn next_command_dyn(&self) -> BoxFuture<'_, Result<Option<WorkerCommand>>>;
 }
 
@@ -162,6 +170,9 @@ impl<T: Transport + CommandChannel> DynTransport for T {
     fn close_dyn(&self) -> BoxFuture<'_, ()> {
         Box::pin(self.close())
     }
+    fn current_token_dyn(&self) -> Option<String> {
+        self.current_token()
+    }
     fn next_command_dyn(&self) -> BoxFuture<'_, Result<Option<WorkerCommand>>> {
         Box::pin(self.next_command())
     }
@@ -177,6 +188,7 @@ macro_rules! forward_transport {
             fn emit_event(&self, e: &WorkerEventPayload) -> impl Future<Output = Result<()>> + Send { (**self).emit_event(e) }
             fn refresh_token(&self) -> impl Future<Output = Result<Option<TokenResponse>>> + Send { (**self).refresh_token() }
             fn close(&self) -> impl Future<Output = ()> + Send { (**self).close() }
+            fn current_token(&self) -> Option<String> { (**self).current_token() }
         }
         impl<T: CommandChannel + ?Sized> CommandChannel for $ptr {
             fn next_command(&self) -> impl Future<Output = Result<Option<WorkerCommand>>> + Send { (**self).next_command() }

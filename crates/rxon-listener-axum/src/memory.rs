@@ -88,6 +88,17 @@ pub struct MemoryConfig {
     /// it is ignored as `job_not_found`). Bounds memory of a long-running orchestrator.
     /// Default 10 000.
     pub max_finished_jobs: usize,
+    /// Most registered workers. A registration under a new id beyond it first forgets the
+    /// workers silent for longer than `worker_ttl`, and is refused with 503 if none is.
+    /// Bounds memory when a shared token lets anyone invent worker ids. Default 10 000.
+    pub max_workers: usize,
+    /// How long a worker may stay silent (no request) before it may be forgotten to make
+    /// room; a forgotten worker gets 404 and registers again. Default 120 s (the live
+    /// orchestrator forgets a worker after 120 s without a heartbeat).
+    pub worker_ttl: Duration,
+    /// Most jobs waiting or running at once; a client API submission that would exceed it is
+    /// refused with 503. Default 100 000.
+    pub max_active_jobs: usize,
 }
 
 impl Default for MemoryConfig {
@@ -101,6 +112,9 @@ impl Default for MemoryConfig {
             signature_window: Duration::from_secs(60),
             listener: ListenerConfig::default(),
             max_finished_jobs: 10_000,
+            max_workers: 10_000,
+            worker_ttl: Duration::from_secs(120),
+            max_active_jobs: 100_000,
         }
     }
 }
@@ -216,6 +230,23 @@ struct StateInner {
 }
 
 impl StateInner {
+    /// Makes room for a new worker under `cap`: forgets workers silent for longer than
+    /// `ttl`. Whether there is room now.
+    fn room_for_worker(&mut self, cap: usize, ttl: Duration) -> bool {
+        if self.workers.len() < cap {
+            return true;
+        }
+        let now = Instant::now();
+        self.workers
+            .retain(|_, w| now.saturating_duration_since(w.last_seen) <= ttl);
+        self.workers.len() < cap
+    }
+
+    /// Jobs waiting or running.
+    fn active_jobs(&self) -> usize {
+        self.tasks.len().saturating_sub(self.finished.len())
+    }
+
     /// Records that `task_id` reached a terminal state, forgetting the oldest finished jobs
     /// beyond `cap`.
     fn finished(&mut self, task_id: String, cap: usize) {
@@ -667,6 +698,18 @@ async fn api_submit(State(o): State<MemoryOrchestrator>, req: Request) -> Respon
         },
     };
     let priority = body.get("priority").and_then(Value::as_f64);
+    let active = o.state().active_jobs();
+    if active.saturating_add(count.unsigned_abs() as usize) > o.inner.config.max_active_jobs {
+        return reply::error_body(
+            StatusCode::SERVICE_UNAVAILABLE,
+            None,
+            &format!(
+                "too many active jobs ({active}, limit {}); try again later",
+                o.inner.config.max_active_jobs
+            ),
+            profile,
+        );
+    }
     let mut jobs = Vec::new();
     for _ in 0..count {
         let task = TaskPayload {
@@ -766,7 +809,20 @@ impl Handler for MemoryOrchestrator {
             status: "idle".to_owned(),
             last_seen: Instant::now(),
         };
-        self.state().workers.insert(worker_id.clone(), record);
+        {
+            let config = &self.inner.config;
+            let mut st = self.state();
+            if !st.workers.contains_key(&worker_id)
+                && !st.room_for_worker(config.max_workers, config.worker_ttl)
+            {
+                tracing::warn!(worker_id, "registration refused: worker limit reached");
+                return Err(Error::protocol(
+                    "Too many registered workers; try again later",
+                    503,
+                ));
+            }
+            st.workers.insert(worker_id.clone(), record);
+        }
         tracing::info!(worker_id, "worker registered");
         self.inner.notify.notify_waiters();
         let mut reply = json!({"status": "registered", "version": (profile.as_str())});
@@ -1066,6 +1122,72 @@ mod tests {
         assert!(
             forged.is_err(),
             "a heartbeat with a stale signature must be refused"
+        );
+    }
+
+    #[tokio::test]
+    async fn registrations_beyond_the_worker_limit_evict_silent_workers_or_get_503() {
+        let orch = MemoryOrchestrator::new(MemoryConfig {
+            worker_tokens: vec![WorkerToken::parse(TOKEN)],
+            max_workers: 2,
+            worker_ttl: Duration::from_secs(10),
+            ..MemoryConfig::default()
+        });
+        let register = |id: &'static str| {
+            let orch = orch.clone();
+            async move {
+                let cx = RequestContext::new(Some(TOKEN.to_owned()), Some(id.to_owned()));
+                let raw = json!({"worker_id": id, "worker_type": "t"});
+                orch.register(&cx, incoming::<WorkerRegistration>(&raw))
+                    .await
+            }
+        };
+        register("w1").await.unwrap();
+        register("w2").await.unwrap();
+        let refused = register("w3").await.unwrap_err();
+        assert_eq!(refused.http_status(), 503, "{refused}");
+        // A known worker may always register again.
+        register("w1").await.unwrap();
+        // Once w2 has been silent for longer than the TTL, it makes room for w3.
+        orch.state().workers.get_mut("w2").unwrap().last_seen =
+            Instant::now().checked_sub(Duration::from_secs(20)).unwrap();
+        register("w3").await.unwrap();
+        let st = orch.state();
+        let mut ids: Vec<&String> = st.workers.keys().collect();
+        ids.sort();
+        assert_eq!(ids, ["w1", "w3"]);
+    }
+
+    #[tokio::test]
+    async fn client_submissions_beyond_the_active_job_limit_get_503() {
+        use tower::ServiceExt;
+        let orch = MemoryOrchestrator::new(MemoryConfig {
+            client_token: Some("client".to_owned()),
+            max_active_jobs: 3,
+            ..MemoryConfig::default()
+        });
+        let submit = |count: u32| {
+            let app = orch.client_router();
+            async move {
+                let req = http::Request::post("/api/jobs")
+                    .header("X-Client-Token", "client")
+                    .body(axum::body::Body::from(format!(
+                        r#"{{"type":"echo","count":{count}}}"#
+                    )))
+                    .unwrap();
+                app.oneshot(req).await.unwrap().status()
+            }
+        };
+        assert_eq!(submit(2).await, StatusCode::OK);
+        assert_eq!(submit(2).await, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(submit(1).await, StatusCode::OK);
+        let first = orch.state().queue.front().cloned().unwrap();
+        let job = orch.state().tasks[&first].task.job_id.clone();
+        assert!(orch.cancel(&job));
+        assert_eq!(
+            submit(1).await,
+            StatusCode::OK,
+            "a finished job frees its place"
         );
     }
 }

@@ -201,11 +201,20 @@ impl WsCommandChannel {
 
     /// Replaces the credential sent in the next handshakes (e.g. after a token refresh).
     pub fn set_token(&self, token: &str) {
-        *self
+        let mut held = self
             .shared
             .token
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = token.to_owned();
+            .unwrap_or_else(PoisonError::into_inner);
+        if *held != token {
+            token.clone_into(&mut held);
+        }
+    }
+
+    /// The credential the next handshake will send.
+    #[must_use]
+    pub fn token(&self) -> String {
+        self.shared.token()
     }
 
     /// Whether [`close`](Self::close) was called (or the channel dropped).

@@ -15,8 +15,9 @@ use rxon_core::{
 /// The socket is opened lazily, on [`start_commands`](Self::start_commands) or the first
 /// [`next_command`](CommandChannel::next_command) — as the reference opens it in
 /// `listen_for_commands` — so a worker registers first. Credentials the inner transport
-/// adopts (a 1.0b17 register answer with `access_token`, a refreshed token) are used for the
-/// next handshakes too.
+/// adopts (a 1.0b17 register answer with `access_token`, a refreshed token, a token it renewed
+/// by itself after a 401, as reported by [`Transport::current_token`]) are used for the next
+/// handshakes too.
 ///
 /// ```no_run
 /// # async fn demo<T: rxon_core::Transport>(http: T) -> rxon_core::Result<()> {
@@ -74,6 +75,14 @@ impl<T: Transport> WsTransport<T> {
     pub fn channel(&self) -> &WsCommandChannel {
         &self.channel
     }
+
+    /// Hands a credential the inner transport renewed by itself (after a 401) to the channel,
+    /// for its next handshake.
+    fn sync_token(&self) {
+        if let Some(token) = self.inner.current_token() {
+            self.channel.set_token(&token);
+        }
+    }
 }
 
 impl<T: Transport> Transport for WsTransport<T> {
@@ -89,15 +98,21 @@ impl<T: Transport> Transport for WsTransport<T> {
     }
 
     async fn poll_task(&self, options: &PollOptions) -> Result<Option<TaskPayload>> {
-        self.inner.poll_task(options).await
+        let r = self.inner.poll_task(options).await;
+        self.sync_token();
+        r
     }
 
     async fn send_result(&self, result: &TaskResult) -> Result<ResultReply> {
-        self.inner.send_result(result).await
+        let r = self.inner.send_result(result).await;
+        self.sync_token();
+        r
     }
 
     async fn send_heartbeat(&self, heartbeat: Option<&Heartbeat>) -> Result<HeartbeatReply> {
-        self.inner.send_heartbeat(heartbeat).await
+        let r = self.inner.send_heartbeat(heartbeat).await;
+        self.sync_token();
+        r
     }
 
     async fn emit_event(&self, event: &WorkerEventPayload) -> Result<()> {
@@ -111,7 +126,9 @@ impl<T: Transport> Transport for WsTransport<T> {
                 }
             }
         }
-        self.inner.emit_event(&event).await
+        let r = self.inner.emit_event(&event).await;
+        self.sync_token();
+        r
     }
 
     async fn refresh_token(&self) -> Result<Option<TokenResponse>> {
@@ -125,6 +142,10 @@ impl<T: Transport> Transport for WsTransport<T> {
     async fn close(&self) {
         self.channel.close();
         self.inner.close().await;
+    }
+
+    fn current_token(&self) -> Option<String> {
+        self.inner.current_token()
     }
 }
 

@@ -240,6 +240,10 @@ impl Transport for AnyTransport {
     async fn close(&self) {
         delegate!(self, t => t.close().await, t.close_dyn().await);
     }
+
+    fn current_token(&self) -> Option<String> {
+        delegate!(self, t => Transport::current_token(t), t.current_token_dyn())
+    }
 }
 
 impl CommandChannel for AnyTransport {

@@ -32,6 +32,13 @@ pub(crate) struct Args {
     /// Finished jobs kept queryable; the oldest finished job is forgotten beyond this.
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     max_finished_jobs: usize,
+    /// Most registered workers; beyond it, workers silent for 120 s make room, else a new
+    /// registration gets 503.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    max_workers: usize,
+    /// Most jobs waiting or running; a submission beyond it gets 503.
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    max_active_jobs: usize,
 }
 
 pub(crate) fn run(args: &Args) -> Result<ExitCode, super::CmdError> {
@@ -48,6 +55,8 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, super::CmdError> {
         task_signing_key: args.task_signing_key.clone(),
         require_signatures: args.require_signatures,
         max_finished_jobs: args.max_finished_jobs,
+        max_workers: args.max_workers,
+        max_active_jobs: args.max_active_jobs,
         ..MemoryConfig::default()
     };
     let orch = MemoryOrchestrator::new(config);
