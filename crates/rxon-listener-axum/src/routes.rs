@@ -150,14 +150,14 @@ async fn read_body(body: Body, config: &ListenerConfig) -> Result<Bytes, Respons
 }
 
 /// Parses a JSON body and decodes the model (400 with `CONTRACT_VIOLATION_ERROR` otherwise).
-/// Without `keep_raw` the parsed value is moved into the model and `raw` is null.
+/// Without `keep_raw` the model is decoded straight from the bytes and `raw` is null.
 fn decode<M: Model>(bytes: &[u8], keep_raw: bool) -> Result<Incoming<M>, Error> {
-    let raw = json::from_slice(bytes)?;
     if keep_raw {
+        let raw = json::from_slice(bytes)?;
         let message = M::from_value(&raw)?;
         Ok(Incoming::new(message, raw))
     } else {
-        Ok(Incoming::new(M::from_value_owned(raw)?, Value::Null))
+        Ok(Incoming::new(M::from_json(bytes)?, Value::Null))
     }
 }
 

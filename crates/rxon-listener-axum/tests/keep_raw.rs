@@ -76,6 +76,7 @@ async fn send(router: &axum::Router, method: &str, uri: &str, body: &[u8]) -> (u
 #[tokio::test]
 async fn raw_is_kept_by_default_and_dropped_on_request_with_the_same_models() {
     let mut seen = Vec::new();
+    let mut seen_refusals = Vec::new();
     for keep_raw in [true, false] {
         let handler = Recorder::default();
         let config = ListenerConfig {
@@ -87,15 +88,22 @@ async fn raw_is_kept_by_default_and_dropped_on_request_with_the_same_models() {
         assert_eq!((status, body.as_slice()), (200, &br#"{"status":"ok"}"#[..]));
         let (status, body) = send(&router, "PATCH", "/_worker/workers/w-1", HEARTBEAT).await;
         assert_eq!((status, body.as_slice()), (200, &b"{}"[..]));
-        // A contract violation is refused alike with or without the raw message.
-        let (status, body) =
-            send(&router, "POST", "/_worker/tasks/result", br#"{"job_id":1}"#).await;
-        assert_eq!(status, 400);
-        assert!(
-            String::from_utf8(body)
-                .unwrap()
-                .contains("CONTRACT_VIOLATION_ERROR")
-        );
+        // Contract violations are refused alike with or without the raw message.
+        let mut refusals = Vec::new();
+        for bad in [
+            &br#"{"job_id":1}"#[..],
+            br#"{"job_id":"j","task_id":"t","worker_id":"w","status":"success","data":[]}"#,
+            br#"{"job_id":"j","#,
+            b"[]",
+            b"",
+        ] {
+            let (status, body) = send(&router, "POST", "/_worker/tasks/result", bad).await;
+            assert_eq!(status, 400);
+            let body = String::from_utf8(body).unwrap();
+            assert!(body.contains("CONTRACT_VIOLATION_ERROR"), "{body}");
+            refusals.push(body);
+        }
+        seen_refusals.push(refusals);
 
         let seen_now = std::mem::take(&mut *handler.0.lock().unwrap());
         let [result] = <[_; 1]>::try_from(seen_now.results).ok().unwrap();
@@ -111,4 +119,5 @@ async fn raw_is_kept_by_default_and_dropped_on_request_with_the_same_models() {
         seen.push((result.message, heartbeat.message));
     }
     assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen_refusals[0], seen_refusals[1]);
 }
