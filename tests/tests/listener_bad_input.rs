@@ -468,3 +468,19 @@ async fn header_names_are_spelled_like_the_reference_whatever_the_client_sent() 
     assert!(r.head.contains("\r\nX-RXON-Version: 1.0b17\r\n"), "{r:?}");
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn too_many_headers_get_431_and_the_server_keeps_serving() {
+    let s = start().await;
+    let mut req = String::from(
+        "GET /_worker/workers/w-1/tasks/next?timeout=0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n",
+    );
+    for i in 0..120 {
+        req.push_str(&format!("X-Extra-{i}: v\r\n"));
+    }
+    req.push_str("\r\n");
+    let r = raw(s.addr, req.as_bytes()).await;
+    assert_eq!(r.status, 431, "{r:?}");
+    alive(s.addr).await;
+    s.shutdown().await;
+}

@@ -19,12 +19,17 @@ mod spelling;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientIdentity(pub String);
 
+/// hyper's default header limit for HTTP/1 requests.
+const HYPER_MAX_HEADERS: usize = 100;
+
 /// Connection-level limits of [`serve_with`].
 #[derive(Clone, Debug)]
 pub struct ServeConfig {
     /// Time allowed for a client to send the request head. Default 10 s.
     pub header_read_timeout: Duration,
-    /// Most request headers accepted. Default 64.
+    /// Most request headers accepted (more → 431). Default 100, hyper's own limit, which it
+    /// checks without setting up a header table per request; any other value costs that
+    /// set-up on every request.
     pub max_headers: usize,
     /// Read buffer limit, which bounds the request head size. Default 64 KiB.
     pub max_buf_size: usize,
@@ -38,7 +43,7 @@ impl Default for ServeConfig {
     fn default() -> Self {
         Self {
             header_read_timeout: Duration::from_secs(10),
-            max_headers: 64,
+            max_headers: HYPER_MAX_HEADERS,
             max_buf_size: 64 * 1024,
             tls_handshake_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
@@ -95,12 +100,14 @@ pub async fn serve_with(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(config.header_read_timeout)
-        .max_headers(config.max_headers)
         // Header names go out in title case (`Content-Type`, `Retry-After`), and
         // `X-RXON-Version` spelled so (see `spelling`): some reference clients compare names
         // exactly.
         .title_case_headers(true)
         .max_buf_size(config.max_buf_size.max(8192));
+    if config.max_headers != HYPER_MAX_HEADERS {
+        builder.max_headers(config.max_headers);
+    }
     let builder = Arc::new(builder);
     let spelling = Arc::new(spelling::template().await);
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
