@@ -113,6 +113,44 @@ pub(crate) fn path_id(
     }
 }
 
+/// Why a body could not be read.
+enum BodyError {
+    TooLarge,
+    Broken(axum::Error),
+}
+
+/// Collects a body of at most `limit` bytes. A body that arrives in one chunk (the common case)
+/// is returned as that chunk, without copying.
+async fn collect(mut body: Body, limit: usize) -> Result<Bytes, BodyError> {
+    let mut first: Option<Bytes> = None;
+    let mut rest: Option<bytes::BytesMut> = None;
+    let mut len = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(BodyError::Broken)?.into_data() else {
+            continue; // trailers carry nothing we read
+        };
+        len = len.saturating_add(data.len());
+        if len > limit {
+            return Err(BodyError::TooLarge);
+        }
+        match (&mut first, &mut rest) {
+            (None, _) => first = Some(data),
+            (Some(head), None) => {
+                let mut buf = bytes::BytesMut::with_capacity(len);
+                buf.extend_from_slice(head);
+                buf.extend_from_slice(&data);
+                rest = Some(buf);
+            }
+            (Some(_), Some(buf)) => buf.extend_from_slice(&data),
+        }
+    }
+    Ok(match (rest, first) {
+        (Some(buf), _) => buf.freeze(),
+        (None, Some(head)) => head,
+        (None, None) => Bytes::new(),
+    })
+}
+
 /// Reads a body within the size limit and time limit (413 / 408 / 400 as JSON errors).
 async fn read_body(body: Body, config: &ListenerConfig) -> Result<Bytes, Response> {
     let profile = config.profile;
@@ -127,11 +165,10 @@ async fn read_body(body: Body, config: &ListenerConfig) -> Result<Bytes, Respons
     if body.size_hint().lower() > config.body_limit as u64 {
         return Err(too_large());
     }
-    let limited = http_body_util::Limited::new(body, config.body_limit);
-    match tokio::time::timeout(config.body_timeout, limited.collect()).await {
-        Ok(Ok(c)) => Ok(c.to_bytes()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Ok(Err(e)) => {
+    match tokio::time::timeout(config.body_timeout, collect(body, config.body_limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(BodyError::TooLarge)) => Err(too_large()),
+        Ok(Err(BodyError::Broken(e))) => {
             tracing::debug!(error = %e, "failed to read a request body");
             Err(reply::error_body(
                 StatusCode::BAD_REQUEST,
@@ -428,5 +465,33 @@ impl<H: Handler> HttpBody for DeliveryBody<H> {
 
     fn size_hint(&self) -> http_body::SizeHint {
         http_body::SizeHint::with_exact(self.data.as_ref().map_or(0, |d| d.len() as u64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    fn chunked(chunks: &[&'static [u8]]) -> Body {
+        let items: Vec<Result<Bytes, std::io::Error>> =
+            chunks.iter().map(|c| Ok(Bytes::from_static(c))).collect();
+        Body::from_stream(futures_util::stream::iter(items))
+    }
+
+    #[tokio::test]
+    async fn bodies_are_collected_whole_and_limited() {
+        let one = collect(Body::from(&b"{\"a\":1}"[..]), 16).await;
+        assert_eq!(one.ok().unwrap(), &b"{\"a\":1}"[..]);
+        let many = collect(chunked(&[b"{\"a\"", b":", b"12}"]), 16).await;
+        assert_eq!(many.ok().unwrap(), &b"{\"a\":12}"[..]);
+        let empty = collect(Body::empty(), 16).await;
+        assert!(empty.ok().unwrap().is_empty());
+        let exact = collect(chunked(&[b"12345678", b"12345678"]), 16).await;
+        assert_eq!(exact.ok().unwrap().len(), 16);
+        match collect(chunked(&[b"12345678", b"12345678", b"9"]), 16).await {
+            Err(BodyError::TooLarge) => {}
+            _ => panic!("a body over the limit must be refused"),
+        }
     }
 }
