@@ -4,6 +4,7 @@ use crate::serve::ClientIdentity;
 use http::HeaderName;
 use http::request::Parts;
 use rxon_core::{ProtocolVersion, RequestContext, TransportKind};
+use std::borrow::Cow;
 use std::time::Duration;
 
 // The request headers of spec §2.3, parsed once (a `&str` name is parsed on every lookup).
@@ -72,8 +73,9 @@ pub(crate) fn split_skills(v: &str) -> Vec<String> {
         .collect()
 }
 
-/// The first value of `key` in a query string, URL-decoded (`+` → space).
-pub(crate) fn query_param(query: &str, key: &str) -> Option<String> {
+/// The first value of `key` in a query string, URL-decoded (`+` → space); borrowed from the
+/// query when nothing needed decoding.
+pub(crate) fn query_param<'q>(query: &'q str, key: &str) -> Option<Cow<'q, str>> {
     query.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         let matches = if k.contains(['%', '+']) {
@@ -94,9 +96,9 @@ fn hex(b: u8) -> Option<u8> {
     }
 }
 
-fn url_decode(s: &str) -> String {
+fn url_decode(s: &str) -> Cow<'_, str> {
     if !s.contains(['%', '+']) {
-        return s.to_owned();
+        return Cow::Borrowed(s);
     }
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -123,7 +125,7 @@ fn url_decode(s: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 #[cfg(test)]
