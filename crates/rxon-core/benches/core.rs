@@ -1,16 +1,22 @@
-//! Core benchmarks: decoding and re-encoding a ~1 KB `TaskPayload` (1.0b17) and matching a
-//! worker with four devices against a resources requirement.
+//! Core benchmarks: decoding and re-encoding a ~1 KB `TaskPayload` (1.0b17), decoding a
+//! `TaskResult` and a `Heartbeat` as the reference puts them on the wire, and matching a worker
+//! with four devices against a resources requirement.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rxon_core::{
-    DeviceAssignment, MatchOptions, Model, ProtocolVersion, Resources, TaskPayload, json,
+    DeviceAssignment, Heartbeat, MatchOptions, Model, ProtocolVersion, Resources, TaskPayload,
+    TaskResult, json,
 };
 use std::hint::black_box;
 
 /// A poll response as the 1.0b17 reference puts it on the wire (1,169 bytes).
 const POLL_RESPONSE: &[u8] = include_bytes!("data/poll_response.json");
+/// A task result body as the 1.0b17 reference puts it on the wire (975 bytes).
+const TASK_RESULT: &[u8] = include_bytes!("data/task_result.json");
+/// A heartbeat body as the 1.0b17 reference puts it on the wire (706 bytes).
+const HEARTBEAT: &[u8] = include_bytes!("data/heartbeat.json");
 
 fn task_payload(c: &mut Criterion) {
     let mut g = c.benchmark_group("task_payload_1kb");
@@ -26,11 +32,36 @@ fn task_payload(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    g.bench_function("encode_b9", |b| {
+        b.iter(|| {
+            black_box(&decoded)
+                .to_json(ProtocolVersion::V1_0b9)
+                .unwrap()
+        })
+    });
     g.bench_function("decode_encode_b17", |b| {
         b.iter(|| {
             let t = TaskPayload::from_json(black_box(POLL_RESPONSE)).unwrap();
             t.to_json(ProtocolVersion::V1_0b17).unwrap()
         })
+    });
+    g.finish();
+}
+
+fn task_result(c: &mut Criterion) {
+    let mut g = c.benchmark_group("task_result_1kb");
+    g.throughput(criterion::Throughput::Bytes(TASK_RESULT.len() as u64));
+    g.bench_function("decode", |b| {
+        b.iter(|| TaskResult::from_json(black_box(TASK_RESULT)).unwrap())
+    });
+    g.finish();
+}
+
+fn heartbeat(c: &mut Criterion) {
+    let mut g = c.benchmark_group("heartbeat_1kb");
+    g.throughput(criterion::Throughput::Bytes(HEARTBEAT.len() as u64));
+    g.bench_function("decode", |b| {
+        b.iter(|| Heartbeat::from_json(black_box(HEARTBEAT)).unwrap())
     });
     g.finish();
 }
@@ -89,5 +120,5 @@ fn matching(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, task_payload, matching);
+criterion_group!(benches, task_payload, task_result, heartbeat, matching);
 criterion_main!(benches);

@@ -10,6 +10,7 @@
 //! (`1.0`, `0.00001`, `1e-7`, `1e+16`), non-finite floats as `null`.
 
 use crate::value::{Map, Number, Value};
+use std::cell::Cell;
 use std::fmt;
 
 /// Deepest nesting of arrays and objects the parser accepts.
@@ -38,14 +39,7 @@ impl std::error::Error for ParseError {}
 /// # Errors
 /// [`ParseError`] for anything that is not exactly one valid JSON document.
 pub fn from_slice(input: &[u8]) -> Result<Value, ParseError> {
-    let mut p = Parser {
-        s: input,
-        text: std::str::from_utf8(input).ok(),
-        i: 0,
-        // Room for a typical message, so the stacks are not regrown while parsing it.
-        items: Vec::with_capacity(16),
-        members: Vec::with_capacity(16),
-    };
+    let mut p = Parser::new(input);
     p.ws();
     if p.i >= p.s.len() {
         return Err(p.err("empty document"));
@@ -66,7 +60,8 @@ pub fn from_str(input: &str) -> Result<Value, ParseError> {
     from_slice(input.as_bytes())
 }
 
-struct Parser<'a> {
+/// The parser's state; the model decoders' fast path drives it directly (`model::fast`).
+pub(crate) struct Parser<'a> {
     s: &'a [u8],
     /// The input as text when it is valid UTF-8 as a whole (checked once, so that strings can
     /// be sliced from it without validating each one).
@@ -77,6 +72,30 @@ struct Parser<'a> {
     items: Vec<Value>,
     /// The same for object members.
     members: Vec<(String, Value)>,
+}
+
+/// Parser stacks of at most this capacity are kept for the thread's next parse.
+const REUSED_STACK: usize = 256;
+
+type Stacks = (Vec<Value>, Vec<(String, Value)>);
+
+thread_local! {
+    /// The last parser's (emptied) stacks, so that a parse does not allocate them again.
+    static STACKS: Cell<Option<Stacks>> = const { Cell::new(None) };
+}
+
+impl Drop for Parser<'_> {
+    fn drop(&mut self) {
+        if self.items.capacity() <= REUSED_STACK && self.members.capacity() <= REUSED_STACK {
+            let mut items = std::mem::take(&mut self.items);
+            let mut members = std::mem::take(&mut self.members);
+            // Left over after an error.
+            items.clear();
+            members.clear();
+            // `try_with`: the thread may be tearing down its locals.
+            let _ = STACKS.try_with(|s| s.set(Some((items, members))));
+        }
+    }
 }
 
 /// Bytes that end a run of plain string bytes: `"`, `\` and control characters.
@@ -92,16 +111,102 @@ const STRING_STOP: [bool; 256] = {
     t
 };
 
-/// Whether any of eight bytes is `"`, `\` or a control character (bytes ≥ 0x80 are not).
-fn has_string_stop(chunk: u64) -> bool {
+/// The bytes among eight (little-endian) that are `"`, `\` or a control character (bytes
+/// ≥ 0x80 are not): the lowest set bit is at the first such byte (bits above it may be set
+/// spuriously).
+fn string_stops(chunk: u64) -> u64 {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
     let control = chunk.wrapping_sub(LO * 0x20) & !chunk & HI;
-    (control | zero(chunk ^ (LO * u64::from(b'"'))) | zero(chunk ^ (LO * u64::from(b'\\')))) != 0
+    control | zero(chunk ^ (LO * u64::from(b'"'))) | zero(chunk ^ (LO * u64::from(b'\\')))
 }
 
-impl Parser<'_> {
+/// Whether any of eight bytes is `"`, `\` or a control character (bytes ≥ 0x80 are not).
+fn has_string_stop(chunk: u64) -> bool {
+    string_stops(chunk) != 0
+}
+
+/// Eight bytes as a little-endian word (zero if `bytes` is shorter).
+fn word8(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(
+        bytes
+            .get(..8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .unwrap_or_default(),
+    )
+}
+
+/// Four bytes as a little-endian word (zero if `bytes` is shorter).
+fn word4(bytes: &[u8]) -> u64 {
+    u64::from(u32::from_le_bytes(
+        bytes
+            .get(..4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .unwrap_or_default(),
+    ))
+}
+
+impl<'a> Parser<'a> {
+    /// A parser at the start of `input`.
+    pub(crate) fn new(input: &'a [u8]) -> Self {
+        let (items, members) = STACKS.with(Cell::take).unwrap_or_else(|| {
+            // Room for a typical message, so the stacks are not regrown while parsing it.
+            (Vec::with_capacity(16), Vec::with_capacity(16))
+        });
+        Parser {
+            s: input,
+            text: std::str::from_utf8(input).ok(),
+            i: 0,
+            items,
+            members,
+        }
+    }
+
+    /// Whether the whole input has been read.
+    pub(crate) fn at_end(&self) -> bool {
+        self.i >= self.s.len()
+    }
+
+    /// Steps over one byte (the caller has peeked it).
+    pub(crate) fn bump(&mut self) {
+        self.i += 1;
+    }
+
+    /// Steps over `byte` if it is next (`None` otherwise).
+    pub(crate) fn expect(&mut self, byte: u8) -> Option<()> {
+        if self.peek() == Some(byte) {
+            self.i += 1;
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// Reads the literal `null` (`None` if the text is not exactly that).
+    pub(crate) fn null(&mut self) -> Option<()> {
+        self.lit(b"null", Value::Null).ok().map(drop)
+    }
+
+    /// A string without escapes, borrowed from the input (the cursor at its opening quote).
+    /// `None`, with the cursor left anywhere, for a string with escapes or invalid text: the
+    /// caller then gives up.
+    pub(crate) fn plain_str(&mut self) -> Option<&'a str> {
+        self.i += 1; // opening quote
+        let first = self.i;
+        self.skip_plain();
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        let end = self.i;
+        self.i += 1;
+        // Both ends are at ASCII bytes, so on valid text they are char boundaries.
+        match self.text {
+            Some(t) => t.get(first..end),
+            None => std::str::from_utf8(self.s.get(first..end)?).ok(),
+        }
+    }
+
     fn err(&self, message: &'static str) -> ParseError {
         ParseError {
             message,
@@ -109,11 +214,11 @@ impl Parser<'_> {
         }
     }
 
-    fn peek(&self) -> Option<u8> {
+    pub(crate) fn peek(&self) -> Option<u8> {
         self.s.get(self.i).copied()
     }
 
-    fn ws(&mut self) {
+    pub(crate) fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.i += 1;
         }
@@ -128,7 +233,7 @@ impl Parser<'_> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Value, ParseError> {
+    pub(crate) fn value(&mut self, depth: usize) -> Result<Value, ParseError> {
         match self.peek() {
             None => Err(self.err("unexpected end of input")),
             Some(b'n') => self.lit(b"null", Value::Null),
@@ -155,8 +260,21 @@ impl Parser<'_> {
         let base = self.items.len();
         loop {
             self.ws();
-            let v = self.value(depth)?;
-            self.items.push(v);
+            // Scalars built straight into the item (no value round trip through memory).
+            match self.peek() {
+                Some(b'"') => {
+                    let v = self.string()?;
+                    self.items.push(Value::String(v));
+                }
+                Some(b'-' | b'0'..=b'9') => {
+                    let n = self.number()?;
+                    self.items.push(Value::Number(n));
+                }
+                _ => {
+                    let v = self.value(depth)?;
+                    self.items.push(v);
+                }
+            }
             self.ws();
             match self.peek() {
                 Some(b',') => self.i += 1,
@@ -192,8 +310,21 @@ impl Parser<'_> {
             }
             self.i += 1;
             self.ws();
-            let v = self.value(depth)?;
-            self.members.push((k, v));
+            // Scalars built straight into the member (no value round trip through memory).
+            match self.peek() {
+                Some(b'"') => {
+                    let v = self.string()?;
+                    self.members.push((k, Value::String(v)));
+                }
+                Some(b'-' | b'0'..=b'9') => {
+                    let n = self.number()?;
+                    self.members.push((k, Value::Number(n)));
+                }
+                _ => {
+                    let v = self.value(depth)?;
+                    self.members.push((k, v));
+                }
+            }
             self.ws();
             match self.peek() {
                 Some(b',') => self.i += 1,
@@ -228,25 +359,45 @@ impl Parser<'_> {
 
     /// Advances over plain string bytes (not `"`, `\` or a control character).
     fn skip_plain(&mut self) {
-        while let Some(chunk) = self.s.get(self.i..self.i + 8) {
-            let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
-            if has_string_stop(word) {
-                break;
+        let mut i = self.i;
+        while let Some(chunk) = self.s.get(i..i + 8) {
+            let stops = string_stops(word8(chunk));
+            if stops != 0 {
+                // The lowest flagged byte is the first stop.
+                self.i = i + (stops.trailing_zeros() / 8) as usize;
+                return;
             }
-            self.i += 8;
+            i += 8;
         }
-        while let Some(&b) = self.s.get(self.i) {
+        while let Some(&b) = self.s.get(i) {
             if STRING_STOP[usize::from(b)] {
                 break;
             }
-            self.i += 1;
+            i += 1;
         }
+        self.i = i;
     }
 
-    fn string(&mut self) -> Result<String, ParseError> {
+    /// A string (the cursor at its opening quote).
+    #[inline(always)]
+    pub(crate) fn string(&mut self) -> Result<String, ParseError> {
         self.i += 1; // opening quote
         let first = self.i;
-        // Fast path: no escape, one exact allocation.
+        // Fast path, inlined: no escape in valid text, one exact allocation.
+        self.skip_plain();
+        if self.peek() == Some(b'"')
+            && let Some(t) = self.text.and_then(|t| t.get(first..self.i))
+        {
+            self.i += 1;
+            return Ok(t.to_owned());
+        }
+        self.string_slow(first)
+    }
+
+    /// The rest of [`Self::string`]: escapes, or text that is not valid UTF-8 as a whole.
+    #[inline(never)]
+    fn string_slow(&mut self, first: usize) -> Result<String, ParseError> {
+        self.i = first;
         self.skip_plain();
         if self.peek() == Some(b'"') {
             // Both ends are at ASCII bytes, so on valid text they are char boundaries.
@@ -324,32 +475,45 @@ impl Parser<'_> {
         }
     }
 
-    fn number(&mut self) -> Result<Number, ParseError> {
+    pub(crate) fn number(&mut self) -> Result<Number, ParseError> {
+        /// Powers of ten exact as `f64`.
+        const POW10: [f64; 23] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        ];
         let start = self.i;
-        let mut float = false;
-        if self.peek() == Some(b'-') {
-            self.i += 1;
+        let s = self.s;
+        let mut i = start;
+        let neg = s.get(i) == Some(&b'-');
+        if neg {
+            i += 1;
         }
-        match self.peek() {
-            Some(b'0') => self.i += 1,
+        // The significant digits read so far (exact while there are at most 19 of them).
+        let mut mantissa = 0u64;
+        let mut digits = 0usize;
+        match s.get(i) {
+            Some(b'0') => {
+                i += 1;
+                digits = 1;
+            }
             Some(b'1'..=b'9') => {
-                while let Some(b'0'..=b'9') = self.peek() {
-                    self.i += 1;
+                while let Some(&d @ b'0'..=b'9') = s.get(i) {
+                    mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+                    digits += 1;
+                    i += 1;
                 }
             }
-            _ => return Err(self.err("invalid number")),
+            _ => {
+                self.i = i;
+                return Err(self.err("invalid number"));
+            }
         }
-        if !matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
-            // Fast path for integers of up to 19 digits (they cannot overflow a u64).
-            let digits = self.s.get(start..self.i).unwrap_or_default();
-            let (neg, digits) = match digits.split_first() {
-                Some((b'-', rest)) => (true, rest),
-                _ => (false, digits),
-            };
-            if digits.len() <= 19 {
-                let n = digits
-                    .iter()
-                    .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+        let mut float = false;
+        if !matches!(s.get(i), Some(b'.' | b'e' | b'E')) {
+            self.i = i;
+            // Integers of up to 19 digits cannot overflow a u64.
+            if digits <= 19 {
+                let n = mantissa;
                 if !neg {
                     return Ok(Number::from_u64(n));
                 }
@@ -361,27 +525,54 @@ impl Parser<'_> {
                 }
             }
         }
-        if self.peek() == Some(b'.') {
+        let mut frac_digits = 0usize;
+        if s.get(i) == Some(&b'.') {
             float = true;
-            self.i += 1;
-            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+            i += 1;
+            if !matches!(s.get(i), Some(b'0'..=b'9')) {
+                self.i = i;
                 return Err(self.err("invalid number"));
             }
-            while let Some(b'0'..=b'9') = self.peek() {
-                self.i += 1;
+            while let Some(&d @ b'0'..=b'9') = s.get(i) {
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+                frac_digits += 1;
+                i += 1;
             }
         }
-        if let Some(b'e' | b'E') = self.peek() {
+        // The written exponent, saturated (only small ones take the fast path below).
+        let mut exp = 0i64;
+        if let Some(b'e' | b'E') = s.get(i) {
             float = true;
-            self.i += 1;
-            if let Some(b'+' | b'-') = self.peek() {
-                self.i += 1;
+            i += 1;
+            let exp_neg = s.get(i) == Some(&b'-');
+            if let Some(b'+' | b'-') = s.get(i) {
+                i += 1;
             }
-            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+            if !matches!(s.get(i), Some(b'0'..=b'9')) {
+                self.i = i;
                 return Err(self.err("invalid number"));
             }
-            while let Some(b'0'..=b'9') = self.peek() {
-                self.i += 1;
+            while let Some(&d @ b'0'..=b'9') = s.get(i) {
+                exp = (exp * 10 + i64::from(d - b'0')).min(1 << 32);
+                i += 1;
+            }
+            if exp_neg {
+                exp = -exp;
+            }
+        }
+        self.i = i;
+        // Clinger's fast path: an exact mantissa below 2^53 times or over an exact power of
+        // ten is one correctly rounded operation, so the same float as the full parse.
+        if float && digits + frac_digits <= 19 && mantissa <= 1 << 53 {
+            let e10 = exp - i64::try_from(frac_digits).unwrap_or(i64::MAX);
+            if let Some(&p) = usize::try_from(e10.unsigned_abs())
+                .ok()
+                .and_then(|e| POW10.get(e))
+            {
+                #[allow(clippy::cast_precision_loss, reason = "exact below 2^53")]
+                let m = mantissa as f64;
+                let f = if e10 >= 0 { m * p } else { m / p };
+                return Ok(Number::from_f64(if neg { -f } else { f }));
             }
         }
         let text = self
@@ -475,11 +666,75 @@ fn write_members<'a>(
     }
 }
 
+/// Whether `bytes` has a byte that a JSON string literal must escape (`"`, `\` or a control
+/// character), checked eight bytes at a time.
+#[inline]
+fn needs_escape(bytes: &[u8]) -> bool {
+    let n = bytes.len();
+    if n >= 8 {
+        let mut chunks = bytes.chunks_exact(8);
+        if chunks.by_ref().any(|c| has_string_stop(word8(c))) {
+            return true;
+        }
+        // The last eight bytes (overlapping the chunks) cover the rest.
+        return !chunks.remainder().is_empty()
+            && has_string_stop(word8(bytes.get(n - 8..).unwrap_or_default()));
+    }
+    let word = match bytes {
+        [] => return false,
+        // Two overlapping four-byte words cover four to seven bytes.
+        _ if n >= 4 => word4(bytes) | word4(bytes.get(n - 4..).unwrap_or_default()) << 32,
+        // One to three bytes, padded with spaces (plain bytes).
+        [first, .., last] | [first @ last] => {
+            let mid = bytes.get(n / 2).copied().unwrap_or(b' ');
+            u64::from(*first)
+                | u64::from(mid) << 8
+                | u64::from(*last) << 16
+                | 0x0020_2020_2020_u64 << 24
+        }
+    };
+    has_string_stop(word)
+}
+
+/// Whether the keys are in code point order (the order 1.0b17 writes). Compares the first
+/// bytes inline: keys almost always differ there.
+pub(crate) fn keys_sorted<'a>(mut keys: impl Iterator<Item = &'a String>) -> bool {
+    let Some(mut prev) = keys.next() else {
+        return true;
+    };
+    for k in keys {
+        let ordered = match (prev.as_bytes().first(), k.as_bytes().first()) {
+            (Some(a), Some(b)) if a != b => a < b,
+            _ => prev <= k,
+        };
+        if !ordered {
+            return false;
+        }
+        prev = k;
+    }
+    true
+}
+
 /// Appends a JSON string literal with the reference's escaping.
+#[inline]
 pub fn write_str(out: &mut String, s: &str) {
-    out.reserve(s.len() + 2);
-    out.push('"');
+    if needs_escape(s.as_bytes()) {
+        write_escaped(out, s);
+    } else {
+        // The common case: nothing to escape, one copy.
+        out.reserve(s.len() + 2);
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    }
+}
+
+/// [`write_str`] for a string with something to escape.
+#[inline(never)]
+fn write_escaped(out: &mut String, s: &str) {
     let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push('"');
     let mut start = 0;
     let mut i = 0;
     loop {
@@ -536,26 +791,47 @@ pub fn write_number(out: &mut String, n: Number) {
     }
 }
 
+/// `"00"` to `"99"`, for writing integers two digits at a time.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 /// Appends the decimal digits of `u`.
+#[allow(clippy::cast_possible_truncation, reason = "remainders below 100")]
 fn write_u64(out: &mut String, mut u: u64) {
+    if u < 10 {
+        out.push(char::from(b'0' + u as u8));
+        return;
+    }
     let mut digits = [0u8; 20];
     let mut start = digits.len();
-    loop {
-        start -= 1;
-        if let Some(d) = digits.get_mut(start) {
-            // `u % 10` is below 10.
-            *d = b'0' + (u % 10) as u8;
-        }
-        u /= 10;
-        if u == 0 {
-            break;
+    while u >= 10 {
+        let pair = usize::from((u % 100) as u8) * 2;
+        u /= 100;
+        start -= 2;
+        if let (Some(d), Some(p)) = (
+            digits.get_mut(start..start + 2),
+            DIGIT_PAIRS.get(pair..pair + 2),
+        ) {
+            d.copy_from_slice(p);
         }
     }
-    out.push_str(
+    if u > 0 || start == digits.len() {
+        start -= 1;
+        if let Some(d) = digits.get_mut(start) {
+            *d = b'0' + u as u8;
+        }
+    }
+    // ASCII digits: each byte is a char.
+    out.extend(
         digits
             .get(start..)
-            .and_then(|d| std::str::from_utf8(d).ok())
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            .iter()
+            .map(|&d| char::from(d)),
     );
 }
 
@@ -571,14 +847,18 @@ pub fn write_f64(out: &mut String, f: f64) {
         out.push_str(if f.is_sign_negative() { "-0.0" } else { "0.0" });
         return;
     }
-    // `{:e}` gives the shortest round-trip digits as `d.ddde<exp>`.
-    let sci = format!("{f:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (neg, mantissa) = mantissa
-        .strip_prefix('-')
-        .map_or((false, mantissa), |m| (true, m));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let mut digit_buf = [0u8; 24];
+    let a = f.abs();
+    let Some((nd_usize, exp)) =
+        short_digits(a, &mut digit_buf).or_else(|| fmt_digits(a, &mut digit_buf))
+    else {
+        // Cannot happen (the buffer fits every f64); keep the output well-formed regardless.
+        out.push_str("null");
+        return;
+    };
+    let neg = f.is_sign_negative();
+    let digits =
+        std::str::from_utf8(digit_buf.get(..nd_usize).unwrap_or_default()).unwrap_or_default();
     let kk = exp + 1; // value = 0.d1d2... × 10^kk
     if neg {
         out.push('-');
@@ -586,7 +866,7 @@ pub fn write_f64(out: &mut String, f: f64) {
     let nd = i32::try_from(digits.len()).unwrap_or(i32::MAX);
     if 0 < kk && kk <= 16 {
         if nd <= kk {
-            out.push_str(&digits);
+            out.push_str(digits);
             for _ in nd..kk {
                 out.push('0');
             }
@@ -602,7 +882,7 @@ pub fn write_f64(out: &mut String, f: f64) {
         for _ in kk..0 {
             out.push('0');
         }
-        out.push_str(&digits);
+        out.push_str(digits);
     } else {
         out.push_str(digits.get(..1).unwrap_or_default());
         if digits.len() > 1 {
@@ -612,8 +892,113 @@ pub fn write_f64(out: &mut String, f: f64) {
         out.push('e');
         if exp > 0 {
             out.push('+');
+        } else {
+            out.push('-');
         }
-        out.push_str(&exp.to_string());
+        write_u64(out, u64::from(exp.unsigned_abs()));
+    }
+}
+
+/// The shortest round-trip digits of a finite `a > 0` and the decimal exponent of the first
+/// one (`a = d.ddd × 10^exp`), as `{:e}` gives them, via the standard formatter.
+fn fmt_digits(a: f64, buf: &mut [u8; 24]) -> Option<(usize, i32)> {
+    // At most 23 bytes (`2.2250738585072014e-308`), formatted on the stack.
+    let mut sci = StackText::default();
+    fmt::Write::write_fmt(&mut sci, format_args!("{a:e}")).ok()?;
+    let sci = sci.as_bytes();
+    let e_at = sci.iter().position(|&b| b == b'e')?;
+    let (mantissa, exp_text) = sci.split_at(e_at);
+    let exp: i32 = std::str::from_utf8(exp_text.get(1..)?).ok()?.parse().ok()?;
+    let mut n = 0;
+    for &b in mantissa.iter().filter(|b| b.is_ascii_digit()) {
+        *buf.get_mut(n)? = b;
+        n += 1;
+    }
+    Some((n, exp))
+}
+
+/// The same digits as [`fmt_digits`] for the common floats with few significant digits
+/// (`0.42`, `2.5`, `132.9`), without the formatter; `None` for the others.
+///
+/// For the smallest `k` at which the integer `m` nearest to `a × 10^k` satisfies
+/// `m / 10^k == a`, the decimal `m × 10^-k` is the shortest that reads back as `a`: the
+/// division of exact operands (`m < 2^51`, `10^k` exact for `k ≤ 22`) is correctly rounded,
+/// so the test is exactly "parses to `a`"; a shorter decimal that parses to `a` would lie
+/// within half an ulp of `a`, and `a × 10^k` (off by far less than 1/2 below 2^51) would then
+/// round to it; and with `m < 2^51` the spacing `10^-k` exceeds the ulp of `a`, so no other
+/// decimal of that length parses to `a` (the closest-candidate tie-break never arises), and
+/// `m / 10^k` has too few bits to be a midpoint between two floats.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss,
+    reason = "p and m are non-negative and below 2^51, where these conversions are exact"
+)]
+fn short_digits(a: f64, buf: &mut [u8; 24]) -> Option<(usize, i32)> {
+    const LIMIT: f64 = 2_251_799_813_685_248.0; // 2^51
+    const TOLERANCE: f64 = 1.0 / 1_099_511_627_776.0; // 2^-40
+    let mut scale = 1.0f64;
+    for k in 0..=17i32 {
+        let p = a * scale;
+        if p >= LIMIT {
+            return None;
+        }
+        // Round half up (`p + 0.5` is exact below 2^51); `round` may be a library call.
+        let m = ((p + 0.5) as u64) as f64;
+        // A decimal that reads back as `a` is within about `p × 2^-52` of `p`; the cheap
+        // distance test (with a wide margin) skips the division for the others.
+        if m != 0.0 && (m - p).abs() <= p * TOLERANCE && m / scale == a {
+            let mut m = m as u64;
+            let mut zeros = 0;
+            while m.is_multiple_of(10) {
+                m /= 10;
+                zeros += 1;
+            }
+            let mut tmp = [0u8; 20];
+            let mut start = tmp.len();
+            while m > 0 {
+                start -= 1;
+                *tmp.get_mut(start)? = b'0' + (m % 10) as u8;
+                m /= 10;
+            }
+            let digits = tmp.get(start..)?;
+            buf.get_mut(..digits.len())?.copy_from_slice(digits);
+            let n = i32::try_from(digits.len()).ok()?;
+            return Some((digits.len(), n + zeros - 1 - k));
+        }
+        scale *= 10.0;
+    }
+    None
+}
+
+/// A small text buffer on the stack, for formatting a float without allocating.
+struct StackText {
+    buf: [u8; 40],
+    len: usize,
+}
+
+impl Default for StackText {
+    fn default() -> Self {
+        Self {
+            buf: [0; 40],
+            len: 0,
+        }
+    }
+}
+
+impl StackText {
+    fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let slot = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
@@ -670,6 +1055,150 @@ mod tests {
                 write_str(&mut out, s);
                 assert_eq!(from_str(&out).unwrap(), v, "{text}");
             }
+        }
+    }
+
+    /// The digits without the formatter are the formatter's, on random bit patterns, on
+    /// decimals with few digits, and around powers of ten.
+    #[test]
+    fn short_float_digits_match_the_formatter() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        };
+        let mut floats = Vec::new();
+        for _ in 0..200_000 {
+            floats.push(f64::from_bits(next()));
+            let m = next() % 10_u64.pow(1 + u32::try_from(next() % 16).unwrap());
+            let k = i32::try_from(next() % 24).unwrap() - 4;
+            floats.push(m as f64 / 10f64.powi(k));
+            floats.push(format!("{m}e-{}", next() % 20).parse().unwrap());
+        }
+        for e in -30..30 {
+            let p = 10f64.powi(e);
+            floats.extend([
+                p,
+                p * 1.5,
+                f64::from_bits(p.to_bits() + 1),
+                f64::from_bits(p.to_bits() - 1),
+            ]);
+        }
+        floats.extend([
+            0.1 + 0.2,
+            2.251_799_813_685_247e15,
+            4_503_599_627_370_495.5,
+            5e-324,
+            0.3,
+        ]);
+        let mut short = 0;
+        for f in floats {
+            let a = f.abs();
+            if !a.is_finite() || a == 0.0 {
+                continue;
+            }
+            let (mut x, mut y) = ([0u8; 24], [0u8; 24]);
+            if let Some(got) = short_digits(a, &mut x) {
+                short += 1;
+                let want = fmt_digits(a, &mut y).unwrap();
+                assert_eq!((got, &x[..got.0]), (want, &y[..want.0]), "{a:e}");
+            }
+        }
+        assert!(short > 200_000, "{short}");
+    }
+
+    #[test]
+    fn escape_detection_and_plain_runs_match_a_byte_scan() {
+        let stop = |b: &u8| STRING_STOP[usize::from(*b)];
+        for len in 0..40 {
+            for at in 0..=len {
+                for bad in [b'"', b'\\', 0x00, 0x1f, b'a', 0x7f, 0x80, 0xff] {
+                    let mut bytes = vec![b'x'; len];
+                    if let Some(b) = bytes.get_mut(at) {
+                        *b = bad;
+                    }
+                    assert_eq!(
+                        needs_escape(&bytes),
+                        bytes.iter().any(stop),
+                        "{len} {at} {bad}"
+                    );
+                    let mut text = vec![b'"'];
+                    text.extend_from_slice(&bytes);
+                    let mut p = Parser::new(&text);
+                    p.i = 1;
+                    p.skip_plain();
+                    let want = 1 + bytes.iter().position(stop).unwrap_or(bytes.len());
+                    assert_eq!(p.i, want, "{len} {at} {bad}");
+                }
+            }
+        }
+    }
+
+    /// Floats read through the fast path are the standard library's correctly rounded ones.
+    #[test]
+    fn floats_parse_like_the_standard_library() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        };
+        let mut texts = vec![
+            "0.0".to_owned(),
+            "-0.0".to_owned(),
+            "9007199254740993.0".to_owned(),
+            "9007199254740992.0".to_owned(),
+            "1e22".to_owned(),
+            "1e23".to_owned(),
+            "123456789012345678.9".to_owned(),
+            "0.1e-22".to_owned(),
+            "4.35".to_owned(),
+            "1E+2".to_owned(),
+        ];
+        for _ in 0..100_000 {
+            let int = next() % 10_u64.pow(u32::try_from(next() % 12).unwrap());
+            let frac_len = usize::try_from(next() % 12).unwrap();
+            let frac: String = (0..frac_len)
+                .map(|_| char::from(b'0' + u8::try_from(next() % 10).unwrap()))
+                .collect();
+            let sign = if next() % 2 == 0 { "" } else { "-" };
+            let mut t = format!("{sign}{int}");
+            if frac_len > 0 {
+                t = format!("{t}.{frac}");
+            }
+            match next() % 3 {
+                0 => t = format!("{t}e{}", i64::try_from(next() % 50).unwrap() - 25),
+                1 if frac_len == 0 => t = format!("{t}.5"),
+                _ => {}
+            }
+            texts.push(t);
+        }
+        for t in texts {
+            let got = from_str(&t).unwrap();
+            let want: f64 = t.parse().unwrap();
+            match got.as_number().and_then(Number::as_float) {
+                Some(f) => assert_eq!(f.to_bits(), want.to_bits(), "{t}"),
+                None => assert!(!t.contains(['.', 'e', 'E']), "{t}"),
+            }
+        }
+    }
+
+    #[test]
+    fn integers_write_like_display() {
+        let mut n = 1u64;
+        let mut values = vec![0, 9, 10, 99, 100, 101, u64::MAX, u64::MAX - 1];
+        for _ in 0..19 {
+            values.extend([n - 1, n, n + 1, n * 5]);
+            n *= 10;
+        }
+        values.extend((0..100_000u64).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (i % 64)));
+        for u in values {
+            let mut out = String::new();
+            write_u64(&mut out, u);
+            assert_eq!(out, u.to_string());
         }
     }
 

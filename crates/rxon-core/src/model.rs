@@ -19,6 +19,7 @@
 //! ```
 
 pub mod codec;
+pub(crate) mod fast;
 mod messages;
 mod resources;
 
@@ -61,10 +62,80 @@ macro_rules! model {
             fn encode_fields(&self, e: &mut $crate::model::codec::Encoder) {
                 $( model!(@enc e, self.$field, $kind $( ( $($arg),* ) )?, $key); )*
             }
+
+            fn from_json(text: &[u8]) -> Result<Self, $crate::error::DecodeError> {
+                match $crate::model::fast::decode_root::<Self>(text) {
+                    Some(m) => Ok(m),
+                    None => $crate::model::codec::from_json_via_value(text),
+                }
+            }
+
+            fn to_json(
+                &self,
+                version: $crate::wire::ProtocolVersion,
+            ) -> Result<String, $crate::normalize::EncodeError> {
+                // The size of the last message of this type, so the text is rarely regrown.
+                static HINT: ::std::sync::atomic::AtomicUsize =
+                    ::std::sync::atomic::AtomicUsize::new(256);
+                let hint = HINT.load(::std::sync::atomic::Ordering::Relaxed);
+                let mut out = String::with_capacity(hint);
+                self.write_json(&mut out, version)?;
+                let len = (out.len() + 64).min(1 << 16);
+                if len != hint {
+                    HINT.store(len, ::std::sync::atomic::Ordering::Relaxed);
+                }
+                Ok(out)
+            }
+
+            fn write_object(
+                &self,
+                out: &mut String,
+                version: $crate::wire::ProtocolVersion,
+                depth: usize,
+            ) -> Result<(), $crate::normalize::EncodeError> {
+                const TABLE: &$crate::model::codec::FieldTable<$name> = &[
+                    $( (concat!("\"", $key, "\":"), |s: &$name, e: &mut $crate::model::codec::Encoder| {
+                        model!(@enc e, s.$field, $kind $( ( $($arg),* ) )?, $key);
+                    }), )*
+                ];
+                const N: usize = TABLE.len();
+                const ORDER: [usize; N] = $crate::model::codec::sorted_order::<N>([ $( $key ),* ]);
+                $crate::model::codec::write_with_table(self, TABLE, &ORDER, out, version, depth)
+            }
+        }
+
+        impl $crate::model::fast::FastModel for $name {
+            fn fast_object(p: &mut $crate::json::Parser<'_>, depth: usize) -> Option<Self> {
+                $( let mut $field: Option<$ty> = None; )*
+                $crate::model::fast::object(p, depth, |p, d| {
+                    match $crate::model::fast::model_key(p)? {
+                        $( $key => $field = Some(model!(@fast p, d, $kind $( ( $($arg),* ) )?)), )*
+                        _ => $crate::model::fast::skip(p, d)?,
+                    }
+                    Some(())
+                })?;
+                Some(Self { $( $field: model!(@fin $field, $kind $( ( $($arg),* ) )?), )* })
+            }
+        }
+
+        impl $crate::model::fast::FastField for $name {
+            fn fast(p: &mut $crate::json::Parser<'_>, depth: usize) -> Option<Self> {
+                <Self as $crate::model::fast::FastModel>::fast_object(p, depth + 1)
+            }
         }
 
         $crate::model::codec::model_field!($name);
     };
+
+    (@fast $p:ident, $d:ident, req) => { $crate::model::fast::req($p, $d)? };
+    (@fast $p:ident, $d:ident, opt) => { $crate::model::fast::opt($p, $d)? };
+    (@fast $p:ident, $d:ident, b17) => { $crate::model::fast::opt($p, $d)? };
+    (@fast $p:ident, $d:ident, b9) => { $crate::model::fast::opt($p, $d)? };
+    (@fast $p:ident, $d:ident, opt_as($t:expr)) => { $crate::model::fast::opt($p, $d)? };
+    (@fast $p:ident, $d:ident, $other:ident ( $($a:expr),* )) => { $crate::model::fast::defaulted($p, $d)? };
+
+    (@fin $f:ident, req) => { $f? };
+    (@fin $f:ident, $other:ident $( ( $($a:expr),* ) )?) => { $f.flatten() };
 
     (@dec $d:ident, req, $key:literal) => { $d.req($key)? };
     (@dec $d:ident, opt, $key:literal) => { $d.opt($key)? };

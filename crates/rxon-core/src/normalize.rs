@@ -107,12 +107,16 @@ pub(crate) fn write_at(
         Value::Null => out.push_str("null"),
         Value::Bool(true) => out.push_str("true"),
         Value::Bool(false) => out.push_str("false"),
-        Value::Number(n) if b17 => match b17_number(*n)? {
-            Value::Number(n) => write_number(out, n),
-            _ => {
+        // As `b17_number`, without building a value.
+        Value::Number(n) if b17 => match n.as_float() {
+            Some(f) if !f.is_finite() => {
                 out.push_str("null");
                 return Ok(true);
             }
+            Some(f) if f.fract() == 0.0 => {
+                write_number(out, n.to_integer().ok_or(EncodeError::IntegerOutOfRange)?);
+            }
+            _ => write_number(out, *n),
         },
         Value::Number(n) => write_number(out, *n),
         Value::String(s) => write_str(out, s),
@@ -133,7 +137,7 @@ pub(crate) fn write_at(
         }
         Value::Object(m) => {
             out.push('{');
-            if b17 && !m.keys().is_sorted() {
+            if b17 && !crate::json::keys_sorted(m.keys()) {
                 let mut members: Vec<(&String, &Value)> = m.iter().collect();
                 members.sort_by(|a, b| a.0.cmp(b.0));
                 write_members(out, members.into_iter(), version, depth)?;

@@ -9,6 +9,12 @@
 //!
 //! Encoding writes members in declaration order; the version's normalization
 //! ([`crate::normalize`]) is applied afterwards by [`Model::to_value`].
+//!
+//! The crate's own models also take two shortcuts with the same results: [`Model::from_json`]
+//! first tries a pull decoder that reads the bytes straight into the fields (falling back to
+//! parsing a [`Value`] and decoding it whenever anything is unusual, so results and errors are
+//! those of the general path), and [`Model::write_json`] writes the members straight into the
+//! output in their final order (1.0b17: keys sorted, an order computed at compile time).
 
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::normalize::{EncodeError, normalize_owned, write_at};
@@ -367,7 +373,7 @@ impl<T: FieldValue> FieldValue for Map<T> {
     ) -> Result<bool, EncodeError> {
         check_depth(version, depth)?;
         out.push('{');
-        if version == ProtocolVersion::V1_0b17 && !self.keys().is_sorted() {
+        if version == ProtocolVersion::V1_0b17 && !crate::json::keys_sorted(self.keys()) {
             let mut members: Vec<(&String, &T)> = self.iter().collect();
             members.sort_by(|a, b| a.0.cmp(b.0));
             write_field_members(out, members.into_iter(), version, depth)?;
@@ -454,8 +460,7 @@ pub trait Model: Sized {
     /// # Errors
     /// A [`DecodeError`] for invalid JSON or a contract violation.
     fn from_json(text: &[u8]) -> Result<Self, DecodeError> {
-        let v = crate::json::from_slice(text).map_err(DecodeError::invalid_json)?;
-        Self::from_value_owned(v)
+        from_json_via_value(text)
     }
 
     /// The model as the version's encoder puts it on the wire (normalized: 1.0b17 sorted, with
@@ -472,10 +477,27 @@ pub trait Model: Sized {
         let mut e = Encoder {
             version,
             map: Map::new(),
-            text: None,
+            mode: Mode::Value,
         };
         self.encode_fields(&mut e);
         Value::Object(e.map)
+    }
+
+    /// Appends the model as a normalized JSON object found at nesting `depth` of a message
+    /// (the message itself is at 0): the bytes [`Model::write_json`] writes for it.
+    ///
+    /// The default collects the members [`Model::encode_fields`] writes and orders them; the
+    /// crate's own models write their members straight in their final order.
+    ///
+    /// # Errors
+    /// An [`EncodeError`] met on the way (the text appended so far is then meaningless).
+    fn write_object(
+        &self,
+        out: &mut String,
+        version: ProtocolVersion,
+        depth: usize,
+    ) -> Result<(), EncodeError> {
+        write_model_collected(self, out, version, depth)
     }
 
     /// Compact JSON text as the version's encoder writes it.
@@ -505,8 +527,163 @@ pub trait Model: Sized {
     }
 }
 
+/// The slow, general decoding: the text parsed into a [`Value`], then decoded into the model.
+/// It defines the results and errors every faster path must reproduce.
+///
+/// # Errors
+/// As [`Model::from_json`].
+pub(crate) fn from_json_via_value<M: Model>(text: &[u8]) -> Result<M, DecodeError> {
+    let v = crate::json::from_slice(text).map_err(DecodeError::invalid_json)?;
+    M::from_value_owned(v)
+}
+
 /// Writes a model found at nesting `depth` (the message itself is at 0).
 pub(crate) fn write_model<M: Model>(
+    m: &M,
+    out: &mut String,
+    version: ProtocolVersion,
+    depth: usize,
+) -> Result<(), EncodeError> {
+    m.write_object(out, version, depth)
+}
+
+/// A model's field table, for writing its members straight in their final order: each entry
+/// is the member's key as written (`"key":`, the key needing no escape) and a function that
+/// hands the member (if any, under that key) to an [`Encoder`].
+pub(crate) type FieldTable<M> = [(&'static str, fn(&M, &mut Encoder))];
+
+/// The order in which 1.0b17 writes the members of a field table: indices into `keys`, sorted
+/// by key (the reference sorts every object's keys). Evaluated at compile time by the model
+/// definitions; the keys must be distinct.
+#[must_use]
+#[allow(
+    clippy::indexing_slicing,
+    reason = "const evaluation: indices are in range by construction"
+)]
+pub(crate) const fn sorted_order<const N: usize>(keys: [&str; N]) -> [usize; N] {
+    let mut order = [0usize; N];
+    let mut i = 0;
+    while i < N {
+        order[i] = i;
+        i += 1;
+    }
+    // Insertion sort (N is at most a few dozen, and this runs at compile time).
+    let mut i = 1;
+    while i < N {
+        let mut j = i;
+        while j > 0 && key_less(keys[order[j]], keys[order[j - 1]]) {
+            let t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+            j -= 1;
+        }
+        i += 1;
+    }
+    let mut i = 1;
+    while i < N {
+        assert!(
+            key_less(keys[order[i - 1]], keys[order[i]]),
+            "a model's keys must be distinct"
+        );
+        i += 1;
+    }
+    let mut i = 0;
+    while i < N {
+        let k = keys[i].as_bytes();
+        let mut j = 0;
+        while j < k.len() {
+            assert!(
+                k[j] >= 0x20 && k[j] != b'"' && k[j] != b'\\',
+                "a model's keys must need no escape"
+            );
+            j += 1;
+        }
+        i += 1;
+    }
+    order
+}
+
+/// `a < b` by bytes (which for UTF-8 is the order of code points).
+#[allow(
+    clippy::indexing_slicing,
+    reason = "const evaluation: indices are checked"
+)]
+const fn key_less(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut i = 0;
+    while i < a.len() && i < b.len() {
+        if a[i] != b[i] {
+            return a[i] < b[i];
+        }
+        i += 1;
+    }
+    a.len() < b.len()
+}
+
+/// Writes a model found at nesting `depth` from its field table, members straight into `out`
+/// in their final order (1.0b17: `order`, the keys sorted; 1.0b9: declaration order). The same
+/// bytes as collecting the members and ordering them, since every key occurs once.
+///
+/// # Errors
+/// As [`Model::write_object`].
+pub(crate) fn write_with_table<M>(
+    m: &M,
+    table: &FieldTable<M>,
+    order: &[usize],
+    out: &mut String,
+    version: ProtocolVersion,
+    depth: usize,
+) -> Result<(), EncodeError> {
+    check_depth(version, depth)?;
+    out.push('{');
+    let mut e = Encoder {
+        version,
+        map: Map::new(),
+        mode: Mode::Direct(Direct {
+            // Borrowed for the duration (an `Encoder` has no lifetime), put back below.
+            out: std::mem::take(out),
+            first: true,
+            member: "",
+            depth,
+            err: None,
+        }),
+    };
+    let member = |e: &mut Encoder, f: &(&'static str, fn(&M, &mut Encoder))| {
+        if let Mode::Direct(d) = &mut e.mode {
+            d.member = f.0;
+        }
+        (f.1)(m, e);
+    };
+    if version == ProtocolVersion::V1_0b17 {
+        for f in order.iter().filter_map(|&i| table.get(i)) {
+            member(&mut e, f);
+        }
+    } else {
+        for f in table {
+            member(&mut e, f);
+        }
+    }
+    let Mode::Direct(d) = e.mode else {
+        return Ok(());
+    };
+    *out = d.out;
+    out.push('}');
+    d.err.map_or(Ok(()), Err)
+}
+
+/// [`write_model_collected`], for comparing the field-table writer against it in tests.
+#[cfg(test)]
+pub(crate) fn write_model_collected_for_tests<M: Model>(
+    m: &M,
+    out: &mut String,
+    version: ProtocolVersion,
+    depth: usize,
+) -> Result<(), EncodeError> {
+    write_model_collected(m, out, version, depth)
+}
+
+/// Writes a model found at nesting `depth` by collecting its members, then ordering them.
+fn write_model_collected<M: Model>(
     m: &M,
     out: &mut String,
     version: ProtocolVersion,
@@ -516,7 +693,7 @@ pub(crate) fn write_model<M: Model>(
     let mut e = Encoder {
         version,
         map: Map::new(),
-        text: Some(TextFields {
+        mode: Mode::Text(TextFields {
             buf: String::with_capacity(512),
             members: Vec::with_capacity(16),
             depth,
@@ -524,7 +701,7 @@ pub(crate) fn write_model<M: Model>(
         }),
     };
     m.encode_fields(&mut e);
-    let Some(t) = e.text else {
+    let Mode::Text(t) = e.mode else {
         return Ok(());
     };
     if let Some(err) = t.err {
@@ -733,8 +910,60 @@ impl Fields<'_> {
 pub struct Encoder {
     version: ProtocolVersion,
     map: Map,
-    /// When set, members are written as normalized text instead of being collected in `map`.
-    text: Option<TextFields>,
+    /// Where the members go.
+    mode: Mode,
+}
+
+/// Where an [`Encoder`] puts the members.
+#[derive(Debug)]
+enum Mode {
+    /// Collected in `map` as values.
+    Value,
+    /// Written as normalized text, to be ordered afterwards.
+    Text(TextFields),
+    /// Written as normalized text straight into the output, already in their final order.
+    Direct(Direct),
+}
+
+/// A model's members written straight into the output.
+#[derive(Debug)]
+struct Direct {
+    /// The output (after the model's `{`).
+    out: String,
+    /// Whether no member has been written yet.
+    first: bool,
+    /// The field table's text for the next member's key (`"key":`), or empty.
+    member: &'static str,
+    /// Nesting depth of the model.
+    depth: usize,
+    /// The first error met.
+    err: Option<EncodeError>,
+}
+
+impl Direct {
+    fn field<T: FieldValue>(&mut self, key: &'static str, v: &T, version: ProtocolVersion) {
+        if self.err.is_some() {
+            return;
+        }
+        let mark = self.out.len();
+        if !self.first {
+            self.out.push(',');
+        }
+        // The table's text is for this key: each entry writes at most its own member.
+        debug_assert!(self.member.is_empty() || self.member.get(1..=key.len()) == Some(key));
+        if self.member.len() == key.len() + 3 {
+            self.out.push_str(self.member);
+        } else {
+            crate::json::write_str(&mut self.out, key);
+            self.out.push(':');
+        }
+        match v.write_field(&mut self.out, version, self.depth + 1) {
+            Err(e) => self.err = Some(e),
+            // Null once normalized: the encoder drops the member.
+            Ok(true) => self.out.truncate(mark),
+            Ok(false) => self.first = false,
+        }
+    }
 }
 
 /// A model's members as normalized JSON text, in the order first written.
@@ -784,12 +1013,14 @@ impl Encoder {
 
     /// A field that is always written.
     pub fn req<T: FieldValue>(&mut self, key: &'static str, v: &T) {
-        if let Some(t) = &mut self.text {
-            t.field(key, v, self.version);
-            return;
+        match &mut self.mode {
+            Mode::Direct(d) => d.field(key, v, self.version),
+            Mode::Text(t) => t.field(key, v, self.version),
+            Mode::Value => {
+                let v = v.encode_field(self.version);
+                self.map.insert(key, v);
+            }
         }
-        let v = v.encode_field(self.version);
-        self.map.insert(key, v);
     }
 
     /// An optional field: written when set.
