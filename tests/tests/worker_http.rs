@@ -281,6 +281,8 @@ async fn a_token_in_the_register_answer_is_adopted_under_b17_only() {
     let t = HttpTransport::new(HttpTransportConfig::new(stub.url(), "w-1", "tok")).unwrap();
     t.register(&WorkerRegistration::new("w-1")).await.unwrap();
     assert_eq!(t.current_token(), "new-tok");
+    // What a companion command socket reads to follow the credential.
+    assert_eq!(Transport::current_token(&t).as_deref(), Some("new-tok"));
     assert_eq!(t.refresh_token_held().as_deref(), Some("r-1"));
     t.send_heartbeat(None).await.unwrap();
     assert_eq!(

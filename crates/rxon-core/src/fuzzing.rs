@@ -135,3 +135,79 @@ pub fn blob_uri(data: &[u8]) {
     }
     let _ = Value::from(text.as_ref());
 }
+
+/// Deterministic mutations of a corpus (byte flips, truncations, insertions of the given
+/// tokens, splices of two seeds, deletions), so that a bounded fuzzing run over the committed
+/// corpus is part of the ordinary test suite, on stable and the same on every run.
+#[derive(Debug)]
+pub struct Mutator<'a> {
+    seeds: &'a [Vec<u8>],
+    tokens: &'a [&'a [u8]],
+    state: u64,
+}
+
+impl<'a> Mutator<'a> {
+    /// Mutations of `seeds` (none if it is empty), inserting `tokens` among other edits; `seed`
+    /// picks the sequence.
+    #[must_use]
+    pub fn new(seeds: &'a [Vec<u8>], tokens: &'a [&'a [u8]], seed: u64) -> Self {
+        Self {
+            seeds,
+            tokens,
+            state: seed | 1,
+        }
+    }
+
+    /// xorshift64*.
+    fn next_u64(&mut self) -> u64 {
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        self.state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    fn below(&mut self, n: usize) -> usize {
+        let n = u64::try_from(n).unwrap_or(u64::MAX).max(1);
+        usize::try_from(self.next_u64() % n).unwrap_or(0)
+    }
+
+    /// The next mutated input (empty when there are no seeds).
+    pub fn next_input(&mut self) -> Vec<u8> {
+        let Some(mut data) = self.seeds.get(self.below(self.seeds.len())).cloned() else {
+            return Vec::new();
+        };
+        for _ in 0..=self.below(4) {
+            match self.below(5) {
+                0 if !data.is_empty() => {
+                    let i = self.below(data.len());
+                    let bit = 1u8 << self.below(8);
+                    if let Some(b) = data.get_mut(i) {
+                        *b ^= bit;
+                    }
+                }
+                1 => data.truncate(self.below(data.len() + 1)),
+                2 => {
+                    let i = self.below(data.len() + 1);
+                    if let Some(t) = self.tokens.get(self.below(self.tokens.len())) {
+                        data.splice(i..i, t.iter().copied());
+                    }
+                }
+                3 => {
+                    let other = self.seeds.get(self.below(self.seeds.len()));
+                    let other = other.map_or(&[][..], Vec::as_slice);
+                    let cut = self.below(other.len() + 1);
+                    let at = self.below(data.len() + 1);
+                    data.truncate(at);
+                    data.extend_from_slice(other.get(cut..).unwrap_or_default());
+                }
+                _ if !data.is_empty() => {
+                    let i = self.below(data.len());
+                    data.remove(i);
+                }
+                _ => {}
+            }
+        }
+        data
+    }
+}

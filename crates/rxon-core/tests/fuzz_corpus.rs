@@ -31,21 +31,6 @@ fn corpus(target: &str) -> Vec<Vec<u8>> {
     files.iter().map(|p| std::fs::read(p).unwrap()).collect()
 }
 
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % (n.max(1) as u64)).unwrap()
-    }
-}
-
 const TOKENS: [&[u8]; 14] = [
     b"{",
     b"}",
@@ -63,37 +48,6 @@ const TOKENS: [&[u8]; 14] = [
     b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
 ];
 
-fn mutate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
-    let mut data = seeds[rng.below(seeds.len())].clone();
-    for _ in 0..=rng.below(4) {
-        match rng.below(5) {
-            0 if !data.is_empty() => {
-                let i = rng.below(data.len());
-                data[i] ^= 1 << rng.below(8);
-            }
-            1 => data.truncate(rng.below(data.len() + 1)),
-            2 => {
-                let i = rng.below(data.len() + 1);
-                let t = TOKENS[rng.below(TOKENS.len())];
-                data.splice(i..i, t.iter().copied());
-            }
-            3 => {
-                let other = &seeds[rng.below(seeds.len())];
-                let cut = rng.below(other.len() + 1);
-                let at = rng.below(data.len() + 1);
-                data.truncate(at);
-                data.extend_from_slice(&other[cut..]);
-            }
-            _ if !data.is_empty() => {
-                let i = rng.below(data.len());
-                data.remove(i);
-            }
-            _ => {}
-        }
-    }
-    data
-}
-
 #[test]
 fn corpus_replays_and_mutations_hold_the_invariants() {
     for (name, target) in TARGETS {
@@ -102,9 +56,10 @@ fn corpus_replays_and_mutations_hold_the_invariants() {
         for seed in &seeds {
             target(seed);
         }
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ name.len() as u64);
+        let mut mutations =
+            fuzzing::Mutator::new(&seeds, &TOKENS, 0x9e37_79b9_7f4a_7c15 ^ name.len() as u64);
         for _ in 0..MUTATIONS {
-            target(&mutate(&mut rng, &seeds));
+            target(&mutations.next_input());
         }
     }
 }

@@ -11,11 +11,18 @@
 //! Python environment exists (`$RXON_BENCH_VENV`, default `$HOME/.cache/rxon-bench-venv`), the
 //! reference worker loop `py_worker_loop.py` against the same listener, for the ratio. Worker
 //! CPU is the worker process's own user + system time (`/proc/self/stat`, or `getrusage` on
-//! the Python side). `RXON_BENCH_DURATION` sets the measured seconds (default 5). With
-//! `-- --codec` it prints only the JSON share of a task (decode the poll answer, encode the
-//! result), without I/O; with `-- --bare URL SECS` the cost of the same two requests with a
-//! bare hyper client and no RXON processing (the floor), against a listener started with
-//! `-- --serve`.
+//! the Python side). `RXON_BENCH_DURATION` sets the measured seconds (default 5).
+//!
+//! Other modes, against a listener started with `-- --serve` (it prints its port):
+//! * `-- --codec`: only the JSON share of a task (decode the poll answer, encode the result),
+//!   without I/O;
+//! * `-- --tasks URL N`: exactly N tasks of one worker, for instruction counts (run it under
+//!   `valgrind --tool=callgrind` for two values of N and divide the difference: unlike CPU
+//!   time, it does not depend on the machine's load);
+//! * `-- --floor URL N`: the same two exchanges written and read by hand on one keep-alive
+//!   connection (no HTTP library, no RXON processing): the I/O floor;
+//! * `-- --bare URL SECS`: the same two requests with hyper-util's pooled client and no RXON
+//!   processing, for comparison.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use bytes::Bytes;
@@ -43,6 +50,10 @@ fn main() {
         codec();
     } else if let Some(i) = args.iter().position(|a| a == "--bare") {
         bare(&args[i + 1], args[i + 2].parse().unwrap());
+    } else if let Some(i) = args.iter().position(|a| a == "--floor") {
+        floor(&args[i + 1], args[i + 2].parse().unwrap());
+    } else if let Some(i) = args.iter().position(|a| a == "--tasks") {
+        tasks(&args[i + 1], args[i + 2].parse().unwrap());
     } else if let Some(i) = args.iter().position(|a| a == "--work") {
         let url = &args[i + 1];
         let workers: usize = args[i + 2].parse().unwrap();
@@ -96,8 +107,8 @@ async fn answer(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::
 
 // ------------------------------------------------------------------------------ worker loop
 
-/// The floor: the same two requests with a bare hyper client (no RXON processing, no JSON),
-/// one worker, for comparison.
+/// The same two requests with hyper-util's pooled client (no RXON processing, no JSON), one
+/// worker, for comparison.
 fn bare(url: &str, duration: f64) {
     use hyper_util::client::legacy::Client;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -132,14 +143,71 @@ fn bare(url: &str, duration: f64) {
     });
 }
 
+/// The I/O floor: the same two exchanges written and read by hand on one keep-alive TCP
+/// connection (fixed request bytes, responses framed by `Content-Length` only), `n` times, on
+/// a worker thread. No HTTP library, no RXON processing.
+fn floor(url: &str, n: u32) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let addr = url.trim_start_matches("http://").to_owned();
+    rt.block_on(async move {
+        tokio::spawn(async move {
+            let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            s.set_nodelay(true).unwrap();
+            let poll = format!(
+                "GET /_worker/workers/w-1/tasks/next?timeout=0.0 HTTP/1.1\r\nhost: {addr}\r\n\
+                 x-worker-token: bench-token\r\nx-rxon-version: 1.0b17\r\n\
+                 accept-encoding: identity\r\nx-worker-id: w-1\r\n\r\n"
+            );
+            let mut post = format!(
+                "POST /_worker/tasks/result HTTP/1.1\r\nhost: {addr}\r\n\
+                 x-worker-token: bench-token\r\nx-rxon-version: 1.0b17\r\n\
+                 accept-encoding: identity\r\nx-worker-id: w-1\r\n\
+                 content-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                TASK_RESULT.len()
+            )
+            .into_bytes();
+            post.extend_from_slice(TASK_RESULT);
+            let mut buf = vec![0u8; 16 * 1024];
+            for _ in 0..n {
+                for req in [poll.as_bytes(), &post[..]] {
+                    s.write_all(req).await.unwrap();
+                    let mut have = 0;
+                    loop {
+                        have += s.read(&mut buf[have..]).await.unwrap();
+                        let head = buf[..have].windows(4).position(|w| w == b"\r\n\r\n");
+                        let Some(h) = head else { continue };
+                        let text = std::str::from_utf8(&buf[..h]).unwrap().to_ascii_lowercase();
+                        let len: usize = text
+                            .split("content-length:")
+                            .nth(1)
+                            .and_then(|r| r.split("\r\n").next())
+                            .map(|v| v.trim().parse().unwrap())
+                            .unwrap();
+                        if have >= h + 4 + len {
+                            break;
+                        }
+                    }
+                }
+            }
+        })
+        .await
+        .unwrap();
+        println!("{n} tasks");
+    });
+}
+
 /// The JSON share of a task: decode the poll answer, encode the result (no I/O).
 fn codec() {
     let template = TaskResult::from_json(TASK_RESULT).unwrap();
     let n = 20_000u32;
     let (t0, c0) = (Instant::now(), cpu_seconds());
     for _ in 0..n {
-        let v = rxon_core::json::from_slice(POLL_RESPONSE).unwrap();
-        let task = rxon_core::TaskPayload::from_value(&v).unwrap();
+        // As the transport does: the task straight from the text.
+        let task = rxon_core::TaskPayload::from_json(POLL_RESPONSE).unwrap();
         std::hint::black_box(&task);
         let body = template
             .to_json(rxon_core::ProtocolVersion::V1_0b17)
@@ -162,6 +230,39 @@ fn cpu_seconds() -> f64 {
     let ticks = |i: usize| f.get(i).and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
     // After the command name: state is field 0, utime field 11, stime field 12.
     (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Exactly `n` tasks with one worker, no warm-up: for instruction counts (e.g. the difference
+/// of two runs under `valgrind --tool=callgrind`), which the machine's load does not blur.
+fn tasks(url: &str, n: u32) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let template = TaskResult::from_json(TASK_RESULT).unwrap();
+        let config = HttpTransportConfig::new(url, "w-1", "bench-token")
+            .with_result_retries(1, Duration::from_millis(100));
+        let t = HttpTransport::new(config).unwrap();
+        let mut result = TaskResult {
+            worker_id: Some("w-1".to_owned()),
+            ..template
+        };
+        // On a worker thread, like the workers of `--work`.
+        tokio::spawn(async move {
+            let poll = PollOptions::with_timeout(Duration::ZERO);
+            for _ in 0..n {
+                let task = t.poll_task(&poll).await.unwrap().unwrap();
+                result.job_id = task.job_id;
+                result.task_id = task.task_id;
+                assert!(t.send_result(&result).await.unwrap().is_accepted());
+            }
+            t.close().await;
+        })
+        .await
+        .unwrap();
+        println!("{n} tasks");
+    });
 }
 
 fn work(url: &str, workers: usize, duration: f64) {

@@ -1,17 +1,15 @@
 //! The connector behind the pooled client: plain TCP for `http://`, rustls over TCP for
 //! `https://` (ring provider, ALPN `http/1.1`).
 
-use hyper::Uri;
-use hyper::rt::{Read, ReadBufCursor, Write};
-use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
-use hyper_util::rt::TokioIo;
+use http::Uri;
+use hyper_util::client::legacy::connect::HttpConnector;
 use rustls_pki_types::ServerName;
-use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
@@ -31,7 +29,7 @@ pub(crate) fn default_tls_config() -> Result<rustls::ClientConfig, rustls::Error
     .with_no_client_auth())
 }
 
-/// TCP or TLS connector for hyper-util's pooled client.
+/// TCP or TLS connector of the client.
 #[derive(Clone)]
 pub(crate) struct Connector {
     http: HttpConnector,
@@ -54,18 +52,9 @@ impl Connector {
         });
         Self { http, tls }
     }
-}
 
-impl tower::Service<Uri> for Connector {
-    type Response = MaybeTls;
-    type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<MaybeTls, BoxError>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        tower::Service::<Uri>::poll_ready(&mut self.http, cx).map_err(Into::into)
-    }
-
-    fn call(&mut self, uri: Uri) -> Self::Future {
+    /// Opens a connection to the origin of `uri` (TLS for `https://`).
+    pub(crate) async fn connect(&self, uri: Uri) -> Result<MaybeTls, BoxError> {
         let https = uri.scheme_str() == Some("https");
         let host = uri
             .host()
@@ -73,41 +62,34 @@ impl tower::Service<Uri> for Connector {
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_owned();
-        let tls = self.tls.clone();
-        let connecting = tower::Service::<Uri>::call(&mut self.http, uri);
-        Box::pin(async move {
-            let tcp = connecting.await?;
-            if !https {
-                return Ok(MaybeTls::Plain(tcp));
-            }
-            let tls = tls.ok_or("https is not available: no TLS client configuration")?;
-            let name = ServerName::try_from(host)?;
-            let stream = tls.connect(name, tcp.into_inner()).await?;
-            Ok(MaybeTls::Tls(Box::new(TokioIo::new(stream))))
-        })
+        let mut http = self.http.clone();
+        let tcp = tower::Service::<Uri>::call(&mut http, uri)
+            .await?
+            .into_inner();
+        if !https {
+            return Ok(MaybeTls::Plain(tcp));
+        }
+        let tls = self
+            .tls
+            .as_ref()
+            .ok_or("https is not available: no TLS client configuration")?;
+        let name = ServerName::try_from(host)?;
+        let stream = tls.connect(name, tcp).await?;
+        Ok(MaybeTls::Tls(Box::new(stream)))
     }
 }
 
 /// A plain or TLS connection.
 pub(crate) enum MaybeTls {
-    Plain(TokioIo<TcpStream>),
-    Tls(Box<TokioIo<TlsStream<TcpStream>>>),
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
 }
 
-impl Connection for MaybeTls {
-    fn connected(&self) -> Connected {
-        match self {
-            Self::Plain(s) => s.connected(),
-            Self::Tls(s) => s.inner().get_ref().0.connected(),
-        }
-    }
-}
-
-impl Read for MaybeTls {
+impl AsyncRead for MaybeTls {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        buf: ReadBufCursor<'_>,
+        buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
@@ -116,7 +98,7 @@ impl Read for MaybeTls {
     }
 }
 
-impl Write for MaybeTls {
+impl AsyncWrite for MaybeTls {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -139,24 +121,6 @@ impl Write for MaybeTls {
         match self.get_mut() {
             Self::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Self::Tls(s) => Pin::new(&mut **s).poll_shutdown(cx),
-        }
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            Self::Tls(s) => Pin::new(&mut **s).poll_write_vectored(cx, bufs),
-        }
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        match self {
-            Self::Plain(s) => s.is_write_vectored(),
-            Self::Tls(s) => s.is_write_vectored(),
         }
     }
 }

@@ -1,11 +1,14 @@
 //! The RXON worker transport over HTTP/1.1 and HTTPS: [`HttpTransport`] implements
-//! [`rxon_core::Transport`] with hyper and one pooled keep-alive connection per orchestrator.
+//! [`rxon_core::Transport`] with a small HTTP/1.1 client and pooled keep-alive connections.
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod client;
 mod config;
 mod connector;
+#[doc(hidden)]
+pub mod fuzzing;
 mod transport;
 pub mod worker;
 

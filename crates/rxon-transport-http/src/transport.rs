@@ -1,13 +1,11 @@
 //! [`HttpTransport`]: the request procedure of spec §6.2 and the operations of §6.3.
 
+use crate::client::{Client, Outgoing, Response};
 use crate::config::HttpTransportConfig;
 use crate::connector::{Connector, default_tls_config};
 use bytes::Bytes;
 use http::header::{ACCEPT_ENCODING, CONTENT_TYPE, HOST, HeaderName, HeaderValue};
-use http::{HeaderMap, Method, Request, StatusCode, Uri};
-use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use http::{HeaderMap, Method, StatusCode, Uri};
 use rxon_core::canonical::{canonical_string, set_signature};
 use rxon_core::model::Model;
 use rxon_core::normalize::normalize_owned;
@@ -76,16 +74,21 @@ struct Inner {
     request_timeout: Duration,
     poll_grace: Duration,
     max_response_bytes: usize,
-    client: Client<Connector, Full<Bytes>>,
-    /// `Host` as the client would derive it from the base URL (`None`: left to the client).
+    /// The pooled client of the base URL's origin (`None` when the base URL does not parse
+    /// as a URI: every request then reports that).
+    client: Option<Client>,
+    /// The base URL's path (a prefix such as `/api`, or empty), for origin-form targets.
+    base_path: String,
+    /// `Host` from the base URL: the host, and the port unless it is the scheme's default.
     host_header: Option<HeaderValue>,
     /// The heartbeat path (`/_worker/workers/{id}`).
     heartbeat_path: String,
     /// The poll path (`/_worker/workers/{id}/tasks/next`).
     poll_path: String,
-    /// The last poll URI built, for the options it was built for.
+    /// The last poll target (origin-form URI) built, for the options it was built for.
     poll_uri: Mutex<Option<(PollOptions, Uri)>>,
-    /// The result URI, parsed once (`None` when the base URL does not parse as a URI).
+    /// The result target (origin-form URI), parsed once (`None` when the base URL does not
+    /// parse as a URI).
     result_uri: Option<Uri>,
     creds: Mutex<Arc<Creds>>,
     refresh_lock: tokio::sync::Mutex<()>,
@@ -186,12 +189,6 @@ enum Target<'a> {
     Path,
 }
 
-struct Response {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
 fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -274,14 +271,12 @@ pub(crate) fn parse_retry_after(v: &str) -> Option<Duration> {
 }
 
 /// Builds the 429 error from the answer (spec §6.2).
-fn rate_limited(resp: &Response) -> Error {
+fn rate_limited(resp: &Response<'_>) -> Error {
     let retry_after = resp
-        .headers
-        .get(H_RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
+        .header_str(H_RETRY_AFTER.as_str())
         .and_then(parse_retry_after);
-    let text = String::from_utf8_lossy(&resp.body);
-    let (message, code) = match rxon_core::json::from_slice(&resp.body) {
+    let text = String::from_utf8_lossy(resp.body);
+    let (message, code) = match rxon_core::json::from_slice(resp.body) {
         Ok(Value::Object(m)) => {
             let code = m.get("code").and_then(Value::as_str).map(str::to_owned);
             let msg = m
@@ -367,11 +362,6 @@ impl HttpTransport {
             (None, false) => None,
         };
         let connector = Connector::new(tls.clone(), config.connect_timeout);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .pool_idle_timeout(config.pool_idle_timeout)
-            .build(connector);
         let version_header = HeaderValue::from_static(config.version.as_str());
         let worker_id_header = if config.version.is_b9() {
             None
@@ -381,7 +371,16 @@ impl HttpTransport {
         let token_header = header_value("the token", &config.token)?;
         let base_uri = Uri::try_from(base.as_str()).ok();
         let host_header = base_uri.as_ref().and_then(host_header_for);
-        let result_uri = Uri::try_from(format!("{base}{}", wire::ENDPOINT_TASK_RESULT)).ok();
+        let client = base_uri
+            .as_ref()
+            .and_then(|uri| Client::new(connector, uri, config.pool_idle_timeout).ok());
+        let base_path = base_uri
+            .as_ref()
+            .map(|u| u.path().trim_end_matches('/').to_owned())
+            .unwrap_or_default();
+        let result_uri = client
+            .as_ref()
+            .and_then(|_| Uri::try_from(format!("{base_path}{}", wire::ENDPOINT_TASK_RESULT)).ok());
         let heartbeat_path = format!(
             "{}/workers/{}",
             wire::WORKER_API_PREFIX,
@@ -413,6 +412,7 @@ impl HttpTransport {
                 poll_grace: config.poll_grace,
                 max_response_bytes: config.max_response_bytes,
                 client,
+                base_path,
                 host_header,
                 heartbeat_path,
                 poll_path,
@@ -655,9 +655,10 @@ impl HttpTransport {
         {
             return Some(uri.clone());
         }
+        self.inner.client.as_ref()?;
         let uri = Uri::try_from(format!(
             "{}{}?{}",
-            self.inner.base,
+            self.inner.base_path,
             self.inner.poll_path,
             poll_query(options, self.inner.version)
         ))
@@ -756,8 +757,10 @@ impl HttpTransport {
         })
     }
 
-    /// One HTTP exchange, raced against the timeout and [`Transport::close`].
-    async fn execute(
+    /// One HTTP exchange, raced against the timeout and [`Transport::close`]; the answer is
+    /// handed to `handle` while it is still in the connection's buffer.
+    #[allow(clippy::too_many_arguments)]
+    async fn execute<T>(
         &self,
         method: &Method,
         path: &str,
@@ -765,7 +768,8 @@ impl HttpTransport {
         body: Option<Bytes>,
         creds: &Creds,
         timeout: Duration,
-    ) -> Result<Response> {
+        handle: impl FnOnce(&Response<'_>) -> T,
+    ) -> Result<T> {
         if self.inner.cancel.is_cancelled() {
             return Err(Error::Closed);
         }
@@ -775,37 +779,34 @@ impl HttpTransport {
             Target::Path => self.build_uri(method, path, None)?,
         };
         let headers = if body.is_some() {
-            creds.headers_json.clone()
+            &creds.headers_json
         } else {
-            creds.headers.clone()
+            &creds.headers
         };
-        let mut req = Request::new(Full::new(body.unwrap_or_default()));
-        *req.method_mut() = method.clone();
-        *req.uri_mut() = uri;
-        *req.headers_mut() = headers;
+        let body = body.unwrap_or_default();
+        let req = Outgoing {
+            method,
+            target: uri.path_and_query().map_or("/", |p| p.as_str()),
+            headers,
+            body: &body,
+        };
         let net = |detail: String, source: Option<rxon_core::BoxError>| {
             Error::network(
                 format!("Network error during {method} {path}: {detail}"),
                 source,
             )
         };
-        let max = self.inner.max_response_bytes;
+        let Some(client) = &self.inner.client else {
+            return Err(Error::internal(format!(
+                "cannot build the request {method} {path}: invalid base URL {}",
+                self.inner.base
+            )));
+        };
         let exchange = async {
-            let resp = self
-                .inner
-                .client
-                .request(req)
+            client
+                .send(&req, self.inner.max_response_bytes, handle)
                 .await
-                .map_err(|e| net(error_chain(&e), Some(Box::new(e))))?;
-            let (parts, body) = resp.into_parts();
-            let body = read_body(Limited::new(body, max))
-                .await
-                .map_err(|e| net(error_chain(&*e), Some(e)))?;
-            Ok(Response {
-                status: parts.status,
-                headers: parts.headers,
-                body,
-            })
+                .map_err(|e| net(error_chain(&*e), Some(e)))
         };
         tokio::select! {
             biased;
@@ -817,17 +818,24 @@ impl HttpTransport {
         }
     }
 
+    /// The origin-form target of `path` (and `query`) under the base URL.
     fn build_uri(&self, method: &Method, path: &str, query: Option<&str>) -> Result<Uri> {
+        if self.inner.client.is_none() {
+            return Err(Error::internal(format!(
+                "cannot build the request {method} {path}: invalid base URL {}",
+                self.inner.base
+            )));
+        }
         let uri = match query {
-            Some(q) => format!("{}{path}?{q}", self.inner.base),
-            None => format!("{}{path}", self.inner.base),
+            Some(q) => format!("{}{path}?{q}", self.inner.base_path),
+            None => format!("{}{path}", self.inner.base_path),
         };
         Uri::try_from(uri)
             .map_err(|e| Error::internal(format!("cannot build the request {method} {path}: {e}")))
     }
 
-    fn check_version(&self, headers: &HeaderMap) {
-        if let Some(theirs) = headers.get(H_VERSION).and_then(|v| v.to_str().ok())
+    fn check_version(&self, resp: &Response<'_>) {
+        if let Some(theirs) = resp.header_str(H_VERSION.as_str())
             && theirs != self.inner.version.as_str()
             && !self.inner.mismatch_logged.swap(true, Ordering::Relaxed)
         {
@@ -858,16 +866,46 @@ impl HttpTransport {
         payload: Payload<'_>,
         timeout: Duration,
     ) -> Result<Option<Value>> {
+        self.exchange(method, path, target, payload, timeout, |resp| {
+            self.interpret(path, resp)
+        })
+        .await
+    }
+
+    /// Sends the request, renewing the credential once after a 401 (spec §6.2), and returns
+    /// what `handle` makes of the final answer.
+    async fn exchange<T>(
+        &self,
+        method: Method,
+        path: &str,
+        target: Target<'_>,
+        payload: Payload<'_>,
+        timeout: Duration,
+        mut handle: impl FnMut(&Response<'_>) -> Result<T>,
+    ) -> Result<T> {
         let mut first_stamp = None;
         for attempt in 0..2u32 {
             let body = self.body_for_attempt(&payload, attempt, &mut first_stamp)?;
             let creds = self.creds();
-            let resp = self
-                .execute(&method, path, target.clone(), body, &creds, timeout)
+            let handled = self
+                .execute(
+                    &method,
+                    path,
+                    target.clone(),
+                    body,
+                    &creds,
+                    timeout,
+                    |resp| {
+                        self.check_version(resp);
+                        if resp.status == StatusCode::UNAUTHORIZED && attempt == 0 {
+                            None
+                        } else {
+                            Some(handle(resp))
+                        }
+                    },
+                )
                 .await?;
-            self.check_version(&resp.headers);
-            let status = resp.status.as_u16();
-            if status == 401 && attempt == 0 {
+            let Some(out) = handled else {
                 if self.renew_after_401(&creds.token).await? {
                     continue;
                 }
@@ -875,8 +913,8 @@ impl HttpTransport {
                     message: format!("Unauthorized (401) from {path}"),
                     status: Some(401),
                 });
-            }
-            return self.interpret(path, resp);
+            };
+            return out;
         }
         Err(Error::Auth {
             message: format!("Unauthorized (401) from {path}"),
@@ -902,12 +940,27 @@ impl HttpTransport {
         }
     }
 
-    fn interpret(&self, path: &str, resp: Response) -> Result<Option<Value>> {
+    /// The answer as a JSON value; `None` for 204 or an empty JSON body.
+    fn interpret(&self, path: &str, resp: &Response<'_>) -> Result<Option<Value>> {
+        let Some(body) = self.json_body(path, resp)? else {
+            return Ok(None);
+        };
+        rxon_core::json::from_slice(body).map(Some).map_err(|e| {
+            Error::protocol(
+                format!("Response is not a valid JSON: {e}"),
+                resp.status.as_u16(),
+            )
+        })
+    }
+
+    /// The JSON text of a successful answer (`None` for 204 or a blank body), or the error
+    /// its status says (spec §6.2).
+    fn json_body<'r>(&self, path: &str, resp: &Response<'r>) -> Result<Option<&'r [u8]>> {
         let status = resp.status.as_u16();
         if status == 204 {
             return Ok(None);
         }
-        let text = || String::from_utf8_lossy(truncate_bytes(&resp.body, 2048)).into_owned();
+        let text = || String::from_utf8_lossy(truncate_bytes(resp.body, 2048)).into_owned();
         match status {
             401 => {
                 return Err(Error::Auth {
@@ -921,15 +974,11 @@ impl HttpTransport {
                     status: Some(403),
                 });
             }
-            429 => return Err(rate_limited(&resp)),
+            429 => return Err(rate_limited(resp)),
             s if s >= 400 => return Err(Error::protocol(format!("HTTP {s}: {}", text()), s)),
             _ => {}
         }
-        let ctype = resp
-            .headers
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let ctype = resp.header_str(CONTENT_TYPE.as_str()).unwrap_or("");
         let is_json = ctype.is_empty() || ctype.contains("json");
         if !is_json {
             return Err(Error::protocol(
@@ -943,9 +992,7 @@ impl HttpTransport {
         if resp.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        rxon_core::json::from_slice(&resp.body)
-            .map(Some)
-            .map_err(|e| Error::protocol(format!("Response is not a valid JSON: {e}"), status))
+        Ok(Some(resp.body))
     }
 
     async fn refresh_inner(&self) -> Result<Option<TokenResponse>> {
@@ -961,7 +1008,7 @@ impl HttpTransport {
             }
             _ => (wire::STS_TOKEN_ENDPOINT, None),
         };
-        let resp = self
+        let token = self
             .execute(
                 &Method::POST,
                 path,
@@ -969,49 +1016,26 @@ impl HttpTransport {
                 body,
                 &creds,
                 self.inner.request_timeout,
+                |resp| {
+                    self.check_version(resp);
+                    if resp.status != StatusCode::OK {
+                        debug!(
+                            status = resp.status.as_u16(),
+                            "token renewal refused at {path}"
+                        );
+                        return Ok(None);
+                    }
+                    TokenResponse::from_json(resp.body).map(Some)
+                },
             )
-            .await?;
-        self.check_version(&resp.headers);
-        if resp.status != StatusCode::OK {
-            debug!(
-                status = resp.status.as_u16(),
-                "token renewal refused at {path}"
-            );
+            .await??;
+        let Some(token) = token else {
             return Ok(None);
-        }
-        let token = TokenResponse::from_json(&resp.body)?;
+        };
         self.set_token(&token, false)?;
         info!("Token refreshed. Expires in {}s", token.expires_in);
         Ok(Some(token))
     }
-}
-
-/// The whole body: the one data frame of a small answer as is, several joined.
-async fn read_body<B>(mut body: B) -> std::result::Result<Bytes, B::Error>
-where
-    B: hyper::body::Body<Data = Bytes> + Unpin,
-{
-    let mut first: Option<Bytes> = None;
-    let mut joined: Option<bytes::BytesMut> = None;
-    while let Some(frame) = body.frame().await {
-        let Ok(data) = frame?.into_data() else {
-            continue;
-        };
-        if let Some(j) = &mut joined {
-            j.extend_from_slice(&data);
-        } else if let Some(f) = first.take() {
-            let mut j = bytes::BytesMut::with_capacity(f.len() + data.len());
-            j.extend_from_slice(&f);
-            j.extend_from_slice(&data);
-            joined = Some(j);
-        } else {
-            first = Some(data);
-        }
-    }
-    Ok(match (joined, first) {
-        (Some(j), _) => j.freeze(),
-        (None, f) => f.unwrap_or_default(),
-    })
 }
 
 fn truncate_bytes(b: &[u8], max: usize) -> &[u8] {
@@ -1076,13 +1100,26 @@ impl Transport for HttpTransport {
                 }
             };
             let timeout = options.timeout.saturating_add(self.inner.poll_grace);
-            let v = self
-                .request_q(Method::GET, path, target, Payload::Empty, timeout)
+            let task = self
+                .exchange(Method::GET, path, target, Payload::Empty, timeout, |resp| {
+                    let Some(body) = self.json_body(path, resp)? else {
+                        return Ok(None);
+                    };
+                    // A task decodes straight from the text; anything else (an empty
+                    // object, a falsy value, a bad payload) takes the value path for the
+                    // reference's verdict.
+                    match TaskPayload::from_json(body) {
+                        Ok(task) => Ok(Some(task)),
+                        Err(_) => match self.interpret(path, resp)? {
+                            Some(v) if !v.is_falsy() => Ok(Some(TaskPayload::from_value_owned(v)?)),
+                            _ => Ok(None),
+                        },
+                    }
+                })
                 .await?;
-            let Some(v) = v.filter(|v| !v.is_falsy()) else {
+            let Some(task) = task else {
                 return Ok(None);
             };
-            let task = TaskPayload::from_value_owned(v)?;
             let span = tracing::Span::current();
             span.record("job_id", task.job_id.as_str());
             span.record("task_id", task.task_id.as_str());
@@ -1148,6 +1185,13 @@ impl Transport for HttpTransport {
 
     async fn close(&self) {
         self.inner.cancel.cancel();
+        if let Some(client) = &self.inner.client {
+            client.close();
+        }
+    }
+
+    fn current_token(&self) -> Option<String> {
+        Some(HttpTransport::current_token(self))
     }
 }
 
