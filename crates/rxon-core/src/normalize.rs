@@ -98,77 +98,168 @@ pub(crate) fn write_at(
     version: ProtocolVersion,
     depth: usize,
 ) -> Result<bool, EncodeError> {
-    use crate::json::{write_number, write_str};
-    let b17 = version == ProtocolVersion::V1_0b17;
-    if b17 && depth > B17_MAX_DEPTH {
-        return Err(EncodeError::TooDeep);
+    match version {
+        ProtocolVersion::V1_0b17 => write_b17(out, v, depth),
+        ProtocolVersion::V1_0b9 => Ok(write_b9(out, v)),
     }
+}
+
+/// [`write_at`] for 1.0b9: null members and items dropped at every depth, numbers and member
+/// order kept, no limits.
+fn write_b9(out: &mut String, v: &Value) -> bool {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(true) => out.push_str("true"),
         Value::Bool(false) => out.push_str("false"),
-        // As `b17_number`, without building a value.
-        Value::Number(n) if b17 => match n.as_float() {
-            Some(f) if !f.is_finite() => {
-                out.push_str("null");
-                return Ok(true);
-            }
-            Some(f) if f.fract() == 0.0 => {
-                write_number(out, n.to_integer().ok_or(EncodeError::IntegerOutOfRange)?);
-            }
-            _ => write_number(out, *n),
-        },
-        Value::Number(n) => write_number(out, *n),
-        Value::String(s) => write_str(out, s),
+        Value::Number(n) => crate::json::write_number(out, *n),
+        Value::String(s) => crate::json::write_str(out, s),
         Value::Array(a) => {
             out.push('[');
-            let mut first = true;
-            for x in a {
-                if !b17 && x.is_null() {
-                    continue;
-                }
-                if !first {
+            for (i, x) in a.iter().filter(|x| !x.is_null()).enumerate() {
+                if i > 0 {
                     out.push(',');
                 }
-                write_at(out, x, version, depth + 1)?;
-                first = false;
+                write_b9(out, x);
             }
             out.push(']');
         }
         Value::Object(m) => {
             out.push('{');
-            if b17 && !crate::json::keys_sorted(m.keys()) {
-                let mut members: Vec<(&String, &Value)> = m.iter().collect();
-                members.sort_by(|a, b| a.0.cmp(b.0));
-                write_members(out, members.into_iter(), version, depth)?;
-            } else {
-                write_members(out, m.iter(), version, depth)?;
+            for (i, (k, x)) in m.iter().filter(|(_, x)| !x.is_null()).enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                crate::json::write_key(out, k);
+                write_b9(out, x);
             }
             out.push('}');
         }
     }
-    Ok(v.is_null())
+    v.is_null()
 }
 
-fn write_members<'a>(
+/// [`write_at`] for 1.0b17 (the hot path of every outgoing message): the same bytes and
+/// errors, with the version's branches taken once.
+fn write_b17(out: &mut String, v: &Value, depth: usize) -> Result<bool, EncodeError> {
+    if depth > B17_MAX_DEPTH {
+        return Err(EncodeError::TooDeep);
+    }
+    match v {
+        Value::String(s) => crate::json::write_str(out, s),
+        Value::Number(n) => return write_b17_number(out, *n),
+        Value::Object(m) => {
+            out.push('{');
+            if crate::json::keys_sorted(m.keys()) {
+                write_b17_members(out, m.iter(), depth)?;
+            } else {
+                let mut members: Vec<(&String, &Value)> = m.iter().collect();
+                members.sort_by(|a, b| a.0.cmp(b.0));
+                write_b17_members(out, members.into_iter(), depth)?;
+            }
+            out.push('}');
+        }
+        Value::Array(a) => {
+            out.push('[');
+            let mut first = true;
+            for x in a {
+                if !first {
+                    out.push(',');
+                }
+                write_b17(out, x, depth + 1)?;
+                first = false;
+            }
+            out.push(']');
+        }
+        Value::Null => {
+            out.push_str("null");
+            return Ok(true);
+        }
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+    }
+    Ok(false)
+}
+
+/// [`write_at`] with the common scalars of 1.0b17 written in place (no call).
+#[inline]
+pub(crate) fn write_at_inline(
     out: &mut String,
-    members: impl Iterator<Item = (&'a String, &'a Value)>,
+    v: &Value,
     version: ProtocolVersion,
     depth: usize,
-) -> Result<(), EncodeError> {
-    let b17 = version == ProtocolVersion::V1_0b17;
-    let mut first = true;
-    for (k, x) in members {
-        if !b17 && x.is_null() {
-            continue;
+) -> Result<bool, EncodeError> {
+    if version == ProtocolVersion::V1_0b17 && depth <= B17_MAX_DEPTH {
+        match v {
+            Value::String(s) => {
+                crate::json::write_str(out, s);
+                return Ok(false);
+            }
+            Value::Number(n) => return write_b17_number(out, *n),
+            _ => {}
         }
+    }
+    write_at(out, v, version, depth)
+}
+
+/// A number at `depth` as `version` writes it; returns whether it is null once normalized.
+pub(crate) fn write_number_at(
+    out: &mut String,
+    n: Number,
+    version: ProtocolVersion,
+    depth: usize,
+) -> Result<bool, EncodeError> {
+    if version == ProtocolVersion::V1_0b9 {
+        crate::json::write_number(out, n);
+        return Ok(false);
+    }
+    if depth > B17_MAX_DEPTH {
+        return Err(EncodeError::TooDeep);
+    }
+    write_b17_number(out, n)
+}
+
+/// A number as 1.0b17 writes it (see `b17_number`); returns whether it is null once
+/// normalized.
+#[inline]
+fn write_b17_number(out: &mut String, n: Number) -> Result<bool, EncodeError> {
+    match n.as_float() {
+        None => crate::json::write_number(out, n),
+        Some(f) if !f.is_finite() => {
+            out.push_str("null");
+            return Ok(true);
+        }
+        Some(f) if f.fract() == 0.0 => {
+            crate::json::write_number(out, n.to_integer().ok_or(EncodeError::IntegerOutOfRange)?)
+        }
+        Some(f) => crate::json::write_f64(out, f),
+    }
+    Ok(false)
+}
+
+/// The members of an object at `depth`, in the given order, for 1.0b17.
+fn write_b17_members<'a>(
+    out: &mut String,
+    members: impl Iterator<Item = (&'a String, &'a Value)>,
+    depth: usize,
+) -> Result<(), EncodeError> {
+    let mut first = true;
+    // Members are at `depth + 1`; scalars there are written in place when that is allowed.
+    let inline_scalars = depth < B17_MAX_DEPTH;
+    for (k, x) in members {
         let mark = out.len();
         if !first {
             out.push(',');
         }
-        crate::json::write_str(out, k);
-        out.push(':');
-        if write_at(out, x, version, depth + 1)? {
+        crate::json::write_key(out, k);
+        let null = match x {
+            Value::String(s) if inline_scalars => {
+                crate::json::write_str(out, s);
+                false
+            }
+            Value::Number(n) if inline_scalars => write_b17_number(out, *n)?,
+            _ => write_b17(out, x, depth + 1)?,
+        };
+        if null {
             out.truncate(mark);
         } else {
             first = false;

@@ -197,7 +197,7 @@ impl FieldValue for f64 {
         version: ProtocolVersion,
         depth: usize,
     ) -> Result<bool, EncodeError> {
-        write_at(out, &Value::from(*self), version, depth)
+        crate::normalize::write_number_at(out, Number::from_f64(*self), version, depth)
     }
 }
 
@@ -219,7 +219,7 @@ impl FieldValue for Number {
         version: ProtocolVersion,
         depth: usize,
     ) -> Result<bool, EncodeError> {
-        write_at(out, &Value::Number(*self), version, depth)
+        crate::normalize::write_number_at(out, *self, version, depth)
     }
 }
 
@@ -241,7 +241,7 @@ impl FieldValue for Value {
         version: ProtocolVersion,
         depth: usize,
     ) -> Result<bool, EncodeError> {
-        write_at(out, self, version, depth)
+        crate::normalize::write_at_inline(out, self, version, depth)
     }
 }
 
@@ -398,8 +398,7 @@ fn write_field_members<'a, T: FieldValue + 'a>(
         if !first {
             out.push(',');
         }
-        crate::json::write_str(out, k);
-        out.push(':');
+        crate::json::write_key(out, k);
         if x.write_field(out, version, depth + 1)? {
             out.truncate(mark);
         } else {

@@ -27,7 +27,7 @@ pub(crate) trait FastField: FieldValue {
 
     /// Reads an object of such values (at `depth + 1`) into a map. `None`: give up.
     fn fast_map(p: &mut Parser<'_>, depth: usize) -> Option<Map<Self>> {
-        let mut entries: Vec<(String, Self)> = Vec::new();
+        let mut entries: Vec<(String, Self)> = Vec::with_capacity(4);
         object(p, depth + 1, |p, d| {
             let key = p.string().ok()?;
             p.ws();
@@ -193,11 +193,12 @@ impl<T: FastField> FastField for Vec<T> {
         }
         p.bump();
         p.ws();
-        let mut items = Vec::new();
         if p.peek() == Some(b']') {
             p.bump();
-            return Some(items);
+            return Some(Vec::new());
         }
+        // Room for a typical list, so short ones are allocated once.
+        let mut items = Vec::with_capacity(4);
         loop {
             p.ws();
             // Array items are never null in a typed field (give up).
