@@ -43,12 +43,14 @@ pub(crate) fn build(
     cx.profile = profile;
     if poll {
         let query = parts.uri.query().unwrap_or("");
-        if let Some(t) = query_param(query, "timeout") {
+        let [timeout, available, hot] =
+            query_params(query, ["timeout", "available_skills", "hot_skills"]);
+        if let Some(t) = timeout {
             cx.poll_timeout = parse_seconds(&t);
         }
         if profile == ProtocolVersion::V1_0b17 {
-            cx.available_skills = query_param(query, "available_skills").map(|v| split_skills(&v));
-            cx.hot_skills = query_param(query, "hot_skills").map(|v| split_skills(&v));
+            cx.available_skills = available.map(|v| split_skills(&v));
+            cx.hot_skills = hot.map(|v| split_skills(&v));
         }
     }
     cx
@@ -75,16 +77,32 @@ pub(crate) fn split_skills(v: &str) -> Vec<String> {
 
 /// The first value of `key` in a query string, URL-decoded (`+` → space); borrowed from the
 /// query when nothing needed decoding.
-pub(crate) fn query_param<'q>(query: &'q str, key: &str) -> Option<Cow<'q, str>> {
-    query.split('&').find_map(|pair| {
+#[cfg(test)]
+fn query_param<'q>(query: &'q str, key: &str) -> Option<Cow<'q, str>> {
+    let [v] = query_params(query, [key]);
+    v
+}
+
+/// The first value of each of `keys` in a query string, in one pass: URL-decoded (`+` →
+/// space), borrowed from the query when nothing needed decoding.
+fn query_params<'q, const N: usize>(query: &'q str, keys: [&str; N]) -> [Option<Cow<'q, str>>; N] {
+    let mut found = [const { None }; N];
+    if query.is_empty() {
+        return found;
+    }
+    for pair in query.split('&') {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let matches = if k.contains(['%', '+']) {
-            url_decode(k) == key
-        } else {
-            k == key
-        };
-        matches.then(|| url_decode(v))
-    })
+        let k = url_decode(k);
+        if let Some(slot) = keys
+            .iter()
+            .position(|key| *key == k)
+            .and_then(|i| found.get_mut(i))
+            .filter(|slot| slot.is_none())
+        {
+            *slot = Some(url_decode(v));
+        }
+    }
+    found
 }
 
 fn hex(b: u8) -> Option<u8> {
@@ -163,6 +181,14 @@ mod tests {
         assert_eq!(query_param("x=a+b%2Cc", "x").as_deref(), Some("a b,c"));
         assert_eq!(query_param("x", "x").as_deref(), Some(""));
         assert_eq!(query_param("y=1", "x"), None);
+        let [t, a, h] = query_params(
+            "timeout=1&hot%5Fskills=x+y&timeout=2&z",
+            ["timeout", "available_skills", "hot_skills"],
+        );
+        assert_eq!(
+            (t.as_deref(), a.as_deref(), h.as_deref()),
+            (Some("1"), None, Some("x y"))
+        );
         assert_eq!(split_skills(" a, ,b ,"), vec!["a", "b"]);
         assert!(split_skills("").is_empty());
         assert_eq!(parse_seconds("1.5"), Some(Duration::from_millis(1500)));
