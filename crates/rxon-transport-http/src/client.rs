@@ -631,7 +631,9 @@ impl Conn {
                 pos = start;
             }
         }
-        // Trailer fields, up to the empty line.
+        // Trailer fields, up to the empty line: at most `MAX_HEAD` bytes of them in all, so
+        // an endless trailer section cannot grow the buffer.
+        let trailers_at = pos;
         loop {
             let line_end = loop {
                 if let Some(i) = self
@@ -641,11 +643,14 @@ impl Conn {
                 {
                     break pos + i;
                 }
-                if self.rbuf.len() - pos > MAX_HEAD {
+                if self.rbuf.len() - trailers_at > MAX_HEAD {
                     return Err(invalid("trailers too large"));
                 }
                 self.fill().await?;
             };
+            if line_end - trailers_at > MAX_HEAD {
+                return Err(invalid("trailers too large"));
+            }
             let line = self.rbuf.get(pos..line_end).unwrap_or_default();
             pos = line_end + 1;
             if line.is_empty() || line == b"\r" {
@@ -1177,6 +1182,23 @@ mod tests {
                 Err(e) => assert!(e.to_string().contains(what), "{e} (wanted {what})"),
             }
             assert_eq!(c.idle_count(), 0);
+        }
+    }
+
+    #[tokio::test]
+    async fn trailers_are_limited_in_all_not_only_per_line() {
+        // Short trailer lines, more than 64 KiB of them in all.
+        let mut answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n".to_vec();
+        for i in 0..5000u32 {
+            answer.extend_from_slice(format!("X-Trailer-{i:06}: 0123456789\r\n").as_bytes());
+        }
+        answer.extend_from_slice(b"\r\n");
+        let answer: &'static [u8] = Box::leak(answer.into_boxed_slice());
+        let (url, _) = raw_server(vec![answer], 1).await;
+        let c = client(&url);
+        match call(&c, &url, Method::GET, "/", "").await {
+            Ok(_) => panic!("an endless trailer section was accepted"),
+            Err(e) => assert!(e.to_string().contains("trailers too large"), "{e}"),
         }
     }
 
