@@ -195,6 +195,18 @@ fn fast() -> WsConfig {
         .max_backoff(Duration::from_millis(200))
 }
 
+/// After a short settling time, the server sees no further handshake attempt for half a second.
+async fn no_more_handshakes(server: &TestServer, after: &str) {
+    sleep(Duration::from_millis(100)).await;
+    let attempts = server.state.handshakes.load(Ordering::SeqCst);
+    sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        server.state.handshakes.load(Ordering::SeqCst),
+        attempts,
+        "no attempts after {after}"
+    );
+}
+
 async fn eventually(what: &str, f: impl Fn() -> bool) {
     for _ in 0..400 {
         if f() {
@@ -585,14 +597,7 @@ async fn close_stops_a_refused_reconnect_loop() {
             .unwrap()
             .is_none()
     );
-    sleep(Duration::from_millis(100)).await;
-    let attempts = server.state.handshakes.load(Ordering::SeqCst);
-    sleep(Duration::from_millis(500)).await;
-    assert_eq!(
-        server.state.handshakes.load(Ordering::SeqCst),
-        attempts,
-        "no attempts after close"
-    );
+    no_more_handshakes(&server, "close").await;
 }
 
 #[tokio::test]
@@ -605,14 +610,7 @@ async fn dropping_the_channel_stops_the_background_task() {
     })
     .await;
     drop(channel);
-    sleep(Duration::from_millis(100)).await;
-    let attempts = server.state.handshakes.load(Ordering::SeqCst);
-    sleep(Duration::from_millis(500)).await;
-    assert_eq!(
-        server.state.handshakes.load(Ordering::SeqCst),
-        attempts,
-        "no attempts after drop"
-    );
+    no_more_handshakes(&server, "drop").await;
 }
 
 #[tokio::test]

@@ -516,7 +516,7 @@ pub trait Model: Sized {
     /// As [`Model::to_value`] (nothing is appended then).
     fn write_json(&self, out: &mut String, version: ProtocolVersion) -> Result<(), EncodeError> {
         let start = out.len();
-        if write_model(self, out, version, 0).is_err() {
+        if self.write_object(out, version, 0).is_err() {
             // Report exactly the error of the value path (it checks the depth first).
             out.truncate(start);
             let v = self.to_value(version)?;
@@ -534,16 +534,6 @@ pub trait Model: Sized {
 pub(crate) fn from_json_via_value<M: Model>(text: &[u8]) -> Result<M, DecodeError> {
     let v = crate::json::from_slice(text).map_err(DecodeError::invalid_json)?;
     M::from_value_owned(v)
-}
-
-/// Writes a model found at nesting `depth` (the message itself is at 0).
-pub(crate) fn write_model<M: Model>(
-    m: &M,
-    out: &mut String,
-    version: ProtocolVersion,
-    depth: usize,
-) -> Result<(), EncodeError> {
-    m.write_object(out, version, depth)
 }
 
 /// A model's field table, for writing its members straight in their final order: each entry
@@ -782,7 +772,7 @@ macro_rules! model_field {
                 version: $crate::wire::ProtocolVersion,
                 depth: usize,
             ) -> Result<bool, $crate::normalize::EncodeError> {
-                $crate::model::codec::write_model(self, out, version, depth).map(|()| false)
+                $crate::model::codec::Model::write_object(self, out, version, depth).map(|()| false)
             }
         }
     )*};
