@@ -136,6 +136,64 @@ pub fn blob_uri(data: &[u8]) {
     let _ = Value::from(text.as_ref());
 }
 
+/// The files of a corpus directory (`fuzz/corpus/<target>/`), in name order, so that a
+/// replay of it is the same on every run.
+///
+/// # Errors
+/// When the directory or one of its files cannot be read.
+pub fn read_corpus(dir: &std::path::Path) -> std::io::Result<Vec<Vec<u8>>> {
+    let mut files = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    files.sort();
+    files.iter().map(std::fs::read).collect()
+}
+
+/// Runs `target` over the corpus in `dir` and then over `mutations` deterministic mutations of
+/// it (inserting `tokens` among other edits; `seed` picks the sequence): the bounded fuzzing
+/// run a stable test can afford. `target` asserts its invariants by panicking.
+///
+/// # Errors
+/// When the corpus cannot be read or is empty.
+pub fn replay(
+    dir: &std::path::Path,
+    tokens: &[&[u8]],
+    seed: u64,
+    mutations: usize,
+    mut target: impl FnMut(&[u8]),
+) -> std::io::Result<()> {
+    let seeds = read_corpus(dir)?;
+    if seeds.is_empty() {
+        return Err(std::io::Error::other(format!(
+            "empty corpus in {}",
+            dir.display()
+        )));
+    }
+    for s in &seeds {
+        target(s);
+    }
+    let mut mutator = Mutator::new(&seeds, tokens, seed);
+    for _ in 0..mutations {
+        target(&mutator.next_input());
+    }
+    Ok(())
+}
+
+/// One step of xorshift64*, the generator of [`Mutator`] and of the crate's randomized tests.
+pub(crate) fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+}
+
+/// A deterministic stream of pseudo-random numbers for tests.
+#[cfg(test)]
+pub(crate) fn test_rng(seed: u64) -> impl FnMut() -> u64 {
+    let mut state = seed | 1;
+    move || xorshift(&mut state)
+}
+
 /// Deterministic mutations of a corpus (byte flips, truncations, insertions of the given
 /// tokens, splices of two seeds, deletions), so that a bounded fuzzing run over the committed
 /// corpus is part of the ordinary test suite, on stable and the same on every run.
@@ -158,12 +216,8 @@ impl<'a> Mutator<'a> {
         }
     }
 
-    /// xorshift64*.
     fn next_u64(&mut self) -> u64 {
-        self.state ^= self.state >> 12;
-        self.state ^= self.state << 25;
-        self.state ^= self.state >> 27;
-        self.state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        xorshift(&mut self.state)
     }
 
     /// A number below `n` (0 when `n` is 0).

@@ -391,6 +391,55 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 /// a hostile message with many keys cannot make lookups quadratic.
 const INDEX_THRESHOLD: usize = 16;
 
+/// Whether the keys are all different (and few enough for a map without an index). A set of
+/// 64 bits indexed by a summary of each key (length, first and last byte) settles the common
+/// case where no two summaries meet; otherwise keys are compared pairwise.
+fn distinct_keys<V>(entries: &[(String, V)]) -> bool {
+    if entries.len() > INDEX_THRESHOLD {
+        return false;
+    }
+    let mut seen = 0u64;
+    let mut clash = false;
+    for (k, _) in entries {
+        let bit = key_bit(k);
+        clash |= seen & bit != 0;
+        seen |= bit;
+    }
+    !clash || distinct_keys_pairwise(entries)
+}
+
+/// The bit of a key in the 64-bit set of [`distinct_keys`]: a summary of its length, first
+/// and last byte (equal keys have the same bit).
+#[inline(always)]
+pub(crate) fn key_bit(k: &str) -> u64 {
+    let b = k.as_bytes();
+    let (first, last) = match b {
+        [first, .., last] => (*first, *last),
+        [only] => (*only, *only),
+        [] => (0, 0),
+    };
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "only the low bits are used"
+    )]
+    let h = (b.len() as u32)
+        .wrapping_add(u32::from(first).wrapping_mul(7))
+        .wrapping_add(u32::from(last).wrapping_mul(13));
+    1u64 << (h & 63)
+}
+
+/// Whether the keys are all different, comparing them pairwise.
+fn distinct_keys_pairwise<V>(entries: &[(String, V)]) -> bool {
+    let mut rest = entries;
+    while let Some(((k, _), later)) = rest.split_first() {
+        if later.iter().any(|(b, _)| b == k) {
+            return false;
+        }
+        rest = later;
+    }
+    true
+}
+
 /// An ordered map from string keys to `V` (by default [`Value`]): members keep insertion
 /// order, and inserting an existing key replaces its value in place (the reference's
 /// "last value wins" for duplicate keys).
@@ -567,18 +616,33 @@ impl<V> Map<V> {
 
     /// A map from members in order, with [`Map::insert`]'s rules for repeated keys (the first
     /// position, the last value). Cheaper than inserting one by one when keys are distinct.
+    #[inline]
     pub(crate) fn from_entries(entries: Vec<(String, V)>) -> Self {
-        let distinct = entries.len() <= INDEX_THRESHOLD
-            && entries
-                .iter()
-                .enumerate()
-                .all(|(i, (k, _))| entries.iter().take(i).all(|(b, _)| b != k));
-        if distinct {
+        if distinct_keys(&entries) {
             return Self {
                 entries,
                 index: None,
             };
         }
+        Self::from_entries_inserted(entries)
+    }
+
+    /// [`Self::from_entries`] for members whose keys the caller has summarized: `clash` tells
+    /// whether two of their [`key_bit`]s were the same (otherwise the keys are distinct).
+    #[inline]
+    pub(crate) fn from_entries_summarized(entries: Vec<(String, V)>, clash: bool) -> Self {
+        if !clash && entries.len() <= INDEX_THRESHOLD {
+            return Self {
+                entries,
+                index: None,
+            };
+        }
+        Self::from_entries(entries)
+    }
+
+    /// [`Self::from_entries`] for repeated or many keys.
+    #[inline(never)]
+    fn from_entries_inserted(entries: Vec<(String, V)>) -> Self {
         let mut m = Self::with_capacity(entries.len());
         for (k, v) in entries {
             m.insert(k, v);
@@ -663,6 +727,32 @@ macro_rules! json {
 mod tests {
     use super::*;
     use std::cmp::Ordering::{Equal, Greater, Less};
+
+    /// The distinct-keys test agrees with a pairwise comparison, on key sets built from a
+    /// small alphabet (so that summaries and whole keys often meet).
+    #[test]
+    fn distinct_keys_matches_pairwise_comparison() {
+        let mut next = crate::fuzzing::test_rng(0x9E37_79B9_7F4A_7C15);
+        let alphabet = ["a", "b", "é", "ab", "ba", "", "_"];
+        for _ in 0..20_000 {
+            let n = usize::try_from(next() % 20).unwrap();
+            let entries: Vec<(String, ())> = (0..n)
+                .map(|_| {
+                    let parts = next() % 4;
+                    let key: String = (0..parts)
+                        .map(|_| alphabet[usize::try_from(next() % 7).unwrap()])
+                        .collect();
+                    (key, ())
+                })
+                .collect();
+            let want = n <= INDEX_THRESHOLD
+                && entries
+                    .iter()
+                    .enumerate()
+                    .all(|(i, (k, _))| entries[..i].iter().all(|(b, _)| b != k));
+            assert_eq!(distinct_keys(&entries), want, "{entries:?}");
+        }
+    }
 
     const TWO_63: f64 = 9_223_372_036_854_775_808.0;
     const TWO_64: f64 = 18_446_744_073_709_551_616.0;

@@ -19,18 +19,6 @@ const TARGETS: [(&str, Target); 5] = [
 /// Mutations per target.
 const MUTATIONS: usize = 30_000;
 
-fn corpus(target: &str) -> Vec<Vec<u8>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz/corpus")
-        .join(target);
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files.iter().map(|p| std::fs::read(p).unwrap()).collect()
-}
-
 const TOKENS: [&[u8]; 14] = [
     b"{",
     b"}",
@@ -50,17 +38,11 @@ const TOKENS: [&[u8]; 14] = [
 
 #[test]
 fn corpus_replays_and_mutations_hold_the_invariants() {
+    let corpora = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
     for (name, target) in TARGETS {
-        let seeds = corpus(name);
-        assert!(!seeds.is_empty(), "empty corpus for {name}");
-        for seed in &seeds {
-            target(seed);
-        }
-        let mut mutations =
-            fuzzing::Mutator::new(&seeds, &TOKENS, 0x9e37_79b9_7f4a_7c15 ^ name.len() as u64);
-        for _ in 0..MUTATIONS {
-            target(&mutations.next_input());
-        }
+        let seed = 0x9e37_79b9_7f4a_7c15 ^ name.len() as u64;
+        fuzzing::replay(&corpora.join(name), &TOKENS, seed, MUTATIONS, target)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }
 

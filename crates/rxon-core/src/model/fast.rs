@@ -30,11 +30,12 @@ pub(crate) trait FastField: FieldValue {
         let mut entries: Vec<(String, Self)> = Vec::with_capacity(4);
         object(p, depth + 1, |p, d| {
             let key = p.string().ok()?;
-            p.ws();
-            p.expect(b':')?;
-            p.ws();
+            if p.peek_ws() != Some(b':') {
+                return None;
+            }
+            p.bump();
             // Free-form maps keep nulls; typed maps refuse them (give up).
-            if p.peek() == Some(b'n') && Self::EXPECTED != "any" {
+            if p.peek_ws() == Some(b'n') && Self::EXPECTED != "any" {
                 return None;
             }
             entries.push((key, Self::fast(p, d)?));
@@ -53,8 +54,7 @@ pub(crate) trait FastModel: Sized {
 /// Decodes a whole message, or gives up.
 pub(crate) fn decode_root<M: FastModel>(text: &[u8]) -> Option<M> {
     let mut p = Parser::new(text);
-    p.ws();
-    if p.peek() != Some(b'{') {
+    if p.peek_ws() != Some(b'{') {
         return None;
     }
     let m = M::fast_object(&mut p, 1);
@@ -73,19 +73,16 @@ pub(crate) fn object<'a>(
         return None;
     }
     p.bump();
-    p.ws();
-    if p.peek() == Some(b'}') {
+    if p.peek_ws() == Some(b'}') {
         p.bump();
         return Some(());
     }
     loop {
-        p.ws();
-        if p.peek() != Some(b'"') {
+        if p.peek_ws() != Some(b'"') {
             return None;
         }
         member(p, depth)?;
-        p.ws();
-        match p.peek() {
+        match p.peek_ws() {
             Some(b',') => p.bump(),
             Some(b'}') => {
                 p.bump();
@@ -97,11 +94,14 @@ pub(crate) fn object<'a>(
 }
 
 /// Reads the key of a model's member (no escapes, else give up) and the `:` after it.
+#[inline(always)]
 pub(crate) fn model_key<'a>(p: &mut Parser<'a>) -> Option<&'a str> {
     let key = p.plain_str()?;
-    p.ws();
-    p.expect(b':')?;
-    p.ws();
+    if p.peek_ws() != Some(b':') {
+        return None;
+    }
+    p.bump();
+    p.peek_ws();
     Some(key)
 }
 
@@ -136,6 +136,7 @@ pub(crate) fn skip(p: &mut Parser<'_>, depth: usize) -> Option<()> {
 }
 
 impl FastField for String {
+    #[inline(always)]
     fn fast(p: &mut Parser<'_>, _: usize) -> Option<Self> {
         if p.peek() != Some(b'"') {
             return None;
@@ -144,6 +145,7 @@ impl FastField for String {
     }
 }
 
+#[inline(always)]
 fn number(p: &mut Parser<'_>) -> Option<Number> {
     match p.peek() {
         Some(b'-' | b'0'..=b'9') => p.number().ok(),
@@ -192,22 +194,19 @@ impl<T: FastField> FastField for Vec<T> {
             return None;
         }
         p.bump();
-        p.ws();
-        if p.peek() == Some(b']') {
+        if p.peek_ws() == Some(b']') {
             p.bump();
             return Some(Vec::new());
         }
         // Room for a typical list, so short ones are allocated once.
         let mut items = Vec::with_capacity(4);
         loop {
-            p.ws();
             // Array items are never null in a typed field (give up).
-            if p.peek() == Some(b'n') {
+            if p.peek_ws() == Some(b'n') {
                 return None;
             }
             items.push(T::fast(p, depth)?);
-            p.ws();
-            match p.peek() {
+            match p.peek_ws() {
                 Some(b',') => p.bump(),
                 Some(b']') => {
                     p.bump();
