@@ -43,7 +43,7 @@ async fn start() -> Server {
         header_read_timeout: Duration::from_millis(500),
         ..ServeConfig::default()
     };
-    let router = orch.router();
+    let router = orch.app();
     let server = LoopbackServer::start(|tcp, stop| {
         rxon::listener::serve_with(tcp, router, None, serve, async move {
             let _ = stop.await;

@@ -273,7 +273,7 @@ async fn run(profile: ProtocolVersion, scenario: Scenario, name: &str) {
     let router = Listener::new(handler)
         .with_config(config)
         .with_hub(hub)
-        .router();
+        .app();
     let server = LoopbackServer::start(|tcp, stop| {
         rxon::listener::serve(tcp, router, async move {
             let _ = stop.await;

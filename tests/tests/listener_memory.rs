@@ -18,7 +18,7 @@ async fn start(config: MemoryConfig) -> (LoopbackServer, MemoryOrchestrator) {
         client_token: Some("client".to_owned()),
         ..config
     });
-    let (router, hub) = (orch.router(), orch.hub());
+    let (router, hub) = (orch.app(), orch.hub());
     let server = LoopbackServer::start(|tcp, stop| {
         rxon::listener::serve(tcp, router, async move {
             let _ = stop.await;

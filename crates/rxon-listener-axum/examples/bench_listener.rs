@@ -106,9 +106,9 @@ async fn run(port: u16, keep_raw: bool) {
         keep_raw,
         ..ListenerConfig::default()
     };
-    let router = Listener::new(Bench { task }).with_config(config).router();
+    let app = Listener::new(Bench { task }).with_config(config).app();
     let tcp = common::bind(port).await;
-    rxon_listener_axum::serve(tcp, router, common::ctrl_c())
+    rxon_listener_axum::serve(tcp, app, common::ctrl_c())
         .await
         .unwrap();
 }

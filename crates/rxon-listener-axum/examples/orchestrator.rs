@@ -53,7 +53,7 @@ async fn main() {
         let _ = tokio::signal::ctrl_c().await;
         hub.close_all();
     };
-    rxon_listener_axum::serve(tcp, orch.router(), shutdown)
+    rxon_listener_axum::serve(tcp, orch.app(), shutdown)
         .await
         .unwrap();
 }

@@ -72,7 +72,7 @@ async fn server(n: usize) {
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = tcp.local_addr().unwrap().port();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(rxon_listener_axum::serve(tcp, orch.router(), async {
+    let server = tokio::spawn(rxon_listener_axum::serve(tcp, orch.app(), async {
         let _ = stop_rx.await;
     }));
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -8,43 +8,65 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 // The request headers of spec §2.3, parsed once (a `&str` name is parsed on every lookup).
-const WORKER_TOKEN: HeaderName = HeaderName::from_static("x-worker-token");
-const WORKER_ID: HeaderName = HeaderName::from_static("x-worker-id");
-const VERSION: HeaderName = HeaderName::from_static("x-rxon-version");
+pub(crate) const WORKER_TOKEN: HeaderName = HeaderName::from_static("x-worker-token");
+pub(crate) const WORKER_ID: HeaderName = HeaderName::from_static("x-worker-id");
+pub(crate) const VERSION: HeaderName = HeaderName::from_static("x-rxon-version");
 
-fn header(parts: &Parts, name: &HeaderName) -> Option<String> {
-    parts
-        .headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+/// What the context is built from: the few parts of a request the endpoints read, whichever
+/// HTTP implementation parsed it. Header values are those `HeaderValue::to_str` accepts (the
+/// first of repeated headers).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RequestHead<'a> {
+    /// `X-Worker-Token`.
+    pub(crate) token: Option<&'a str>,
+    /// `X-RXON-Version`.
+    pub(crate) version: Option<&'a str>,
+    /// `X-Worker-ID`.
+    pub(crate) worker_id: Option<&'a str>,
+    /// The query string, without `?` (empty when none).
+    pub(crate) query: &'a str,
+    /// The client certificate's CN (mTLS).
+    pub(crate) identity: Option<&'a str>,
+}
+
+impl<'a> RequestHead<'a> {
+    /// The head of an `http` request.
+    pub(crate) fn from_parts(parts: &'a Parts) -> Self {
+        let header = |name: &HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        Self {
+            token: header(&WORKER_TOKEN),
+            version: header(&VERSION),
+            worker_id: header(&WORKER_ID),
+            query: parts.uri.query().unwrap_or(""),
+            identity: parts
+                .extensions
+                .get::<ClientIdentity>()
+                .map(|c| c.0.as_str()),
+        }
+    }
 }
 
 /// The context of a request; `path_worker_id` is the `{worker_id}` of poll, heartbeat and WS.
 pub(crate) fn build(
-    parts: &Parts,
+    head: &RequestHead<'_>,
     profile: ProtocolVersion,
     path_worker_id: Option<&str>,
     poll: bool,
 ) -> RequestContext {
     let mut cx = RequestContext::default();
-    cx.token = header(parts, &WORKER_TOKEN);
-    cx.protocol_version = header(parts, &VERSION);
-    cx.cert_identity = parts
-        .extensions
-        .get::<ClientIdentity>()
-        .map(|c| c.0.clone());
+    cx.token = head.token.map(str::to_owned);
+    cx.protocol_version = head.version.map(str::to_owned);
+    cx.cert_identity = head.identity.map(str::to_owned);
     cx.worker_id_hint = match (path_worker_id, profile) {
         (Some(id), _) => Some(id.to_owned()),
-        (None, ProtocolVersion::V1_0b17) => header(parts, &WORKER_ID),
+        (None, ProtocolVersion::V1_0b17) => head.worker_id.map(str::to_owned),
         (None, _) => None,
     };
     cx.transport = TransportKind::Http;
     cx.profile = profile;
     if poll {
-        let query = parts.uri.query().unwrap_or("");
         let [timeout, available, hot] =
-            query_params(query, ["timeout", "available_skills", "hot_skills"]);
+            query_params(head.query, ["timeout", "available_skills", "hot_skills"]);
         if let Some(t) = timeout {
             cx.poll_timeout = parse_seconds(&t);
         }

@@ -4,8 +4,10 @@
 
 pub use axum;
 
+mod app;
 mod config;
 mod context;
+pub mod fuzzing;
 mod hub;
 mod layer;
 pub mod memory;
@@ -15,6 +17,7 @@ mod serve;
 pub mod sign;
 mod ws;
 
+pub use app::App;
 pub use config::ListenerConfig;
 pub use hub::{CommandHub, HubError};
 pub use serve::{ClientIdentity, ServeConfig, serve, serve_tls, serve_with};
@@ -86,12 +89,27 @@ impl<H: Handler> Listener<H> {
         &self.config
     }
 
-    /// Builds the router serving the worker API under `/_worker`.
+    /// Builds the router serving the worker API under `/_worker`, to serve or to mount in
+    /// another axum app.
     pub fn router(self) -> axum::Router {
-        routes::router(Arc::new(routes::Shared {
+        routes::router(self.shared())
+    }
+
+    /// Builds what [`serve`] serves best: the router, plus the endpoints themselves, so that
+    /// the connections answer workers' plain requests without routing them (see [`App`]).
+    pub fn app(self) -> App {
+        let shared = self.shared();
+        App::new(
+            routes::router(shared.clone()),
+            Arc::new(routes::DirectEndpoints(shared)),
+        )
+    }
+
+    fn shared(self) -> Arc<routes::Shared<H>> {
+        Arc::new(routes::Shared {
             handler: self.handler,
             config: self.config,
             hub: self.hub,
-        }))
+        })
     }
 }

@@ -350,6 +350,12 @@ impl MemoryOrchestrator {
         self.listener().router().merge(self.client_router())
     }
 
+    /// The worker API and the client API as an [`App`](crate::App), which
+    /// [`serve`](crate::serve) serves with direct answers to workers' plain requests.
+    pub fn app(&self) -> crate::App {
+        self.listener().app().merge(self.client_router())
+    }
+
     /// Queues a task; returns its job id. `requirements` restricts it to workers whose
     /// resources match (spec §11.3).
     pub fn submit_task(&self, task: TaskPayload, requirements: Option<Resources>) -> String {

@@ -7,10 +7,11 @@
 )]
 
 use crate::config::ListenerConfig;
-use crate::context;
+use crate::context::{self, RequestHead};
 use crate::hub::CommandHub;
 use crate::layer::ProtocolLayer;
 use crate::reply;
+use crate::serve::direct::{Answer, DirectRequest, Endpoints, Limits, Route};
 use axum::Router;
 use axum::body::{Body, HttpBody};
 use axum::extract::rejection::PathRejection;
@@ -83,17 +84,19 @@ pub(crate) fn path_id(
     path: Result<Path<String>, PathRejection>,
     profile: ProtocolVersion,
 ) -> Result<String, Response> {
-    let id = match path {
-        Ok(Path(id)) => id,
-        Err(e) => {
-            return Err(reply::error_body(
-                StatusCode::BAD_REQUEST,
-                None,
-                &e.body_text(),
-                profile,
-            ));
-        }
-    };
+    match path {
+        Ok(Path(id)) => check_id(id, profile),
+        Err(e) => Err(reply::error_body(
+            StatusCode::BAD_REQUEST,
+            None,
+            &e.body_text(),
+            profile,
+        )),
+    }
+}
+
+/// A worker id taken from a path, checked as an identifier (400 otherwise).
+pub(crate) fn check_id(id: String, profile: ProtocolVersion) -> Result<String, Response> {
     if id.is_empty() {
         return Err(reply::error_body(
             StatusCode::BAD_REQUEST,
@@ -114,14 +117,14 @@ pub(crate) fn path_id(
 }
 
 /// Why a body could not be read.
-enum BodyError {
+pub(crate) enum BodyError {
     TooLarge,
     Broken(axum::Error),
 }
 
 /// Collects a body of at most `limit` bytes. A body that arrives in one chunk (the common case)
 /// is returned as that chunk, without copying.
-async fn collect(mut body: Body, limit: usize) -> Result<Bytes, BodyError> {
+pub(crate) async fn collect(mut body: Body, limit: usize) -> Result<Bytes, BodyError> {
     let mut first: Option<Bytes> = None;
     let mut rest: Option<bytes::BytesMut> = None;
     let mut len = 0usize;
@@ -177,13 +180,18 @@ async fn read_body(body: Body, config: &ListenerConfig) -> Result<Bytes, Respons
                 profile,
             ))
         }
-        Err(_) => Err(reply::error_body(
-            StatusCode::REQUEST_TIMEOUT,
-            None,
-            "Request body not received in time",
-            profile,
-        )),
+        Err(_) => Err(body_timeout(profile)),
     }
+}
+
+/// The answer to a body that did not arrive in time (408).
+pub(crate) fn body_timeout(profile: ProtocolVersion) -> Response {
+    reply::error_body(
+        StatusCode::REQUEST_TIMEOUT,
+        None,
+        "Request body not received in time",
+        profile,
+    )
 }
 
 /// Parses a JSON body and decodes the model (400 with `CONTRACT_VIOLATION_ERROR` otherwise).
@@ -246,32 +254,20 @@ macro_rules! try_decode {
 
 async fn register<H: Handler>(State(s): S<H>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let cx = context::build(&parts, s.profile(), None, false);
     let bytes = try_resp!(read_body(body, &s.config).await);
-    let msg = try_decode!(
-        decode::<WorkerRegistration>(&bytes, s.config.keep_raw),
-        s.profile()
-    );
-    call(&s.config, s.handler.register(&cx, msg), Some("registered")).await
+    s.register(&RequestHead::from_parts(&parts), &bytes).await
 }
 
 async fn result<H: Handler>(State(s): S<H>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let cx = context::build(&parts, s.profile(), None, false);
     let bytes = try_resp!(read_body(body, &s.config).await);
-    let msg = try_decode!(decode::<TaskResult>(&bytes, s.config.keep_raw), s.profile());
-    call(&s.config, s.handler.result(&cx, msg), Some("ok")).await
+    s.result(&RequestHead::from_parts(&parts), &bytes).await
 }
 
 async fn event<H: Handler>(State(s): S<H>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let cx = context::build(&parts, s.profile(), None, false);
     let bytes = try_resp!(read_body(body, &s.config).await);
-    let msg = try_decode!(
-        decode::<WorkerEventPayload>(&bytes, s.config.keep_raw),
-        s.profile()
-    );
-    call(&s.config, s.handler.event(&cx, msg), Some("event_accepted")).await
+    s.event(&RequestHead::from_parts(&parts), &bytes).await
 }
 
 async fn heartbeat<H: Handler>(
@@ -281,22 +277,128 @@ async fn heartbeat<H: Handler>(
 ) -> Response {
     let worker_id = try_resp!(path_id(path, s.profile()));
     let (parts, body) = req.into_parts();
-    let cx = context::build(&parts, s.profile(), Some(&worker_id), false);
     let bytes = try_resp!(read_body(body, &s.config).await);
-    let msg = if bytes.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        Some(try_decode!(
-            decode::<Heartbeat>(&bytes, s.config.keep_raw),
-            s.profile()
-        ))
-    };
-    call(&s.config, s.handler.heartbeat(&cx, msg), None).await
+    s.heartbeat(&worker_id, &RequestHead::from_parts(&parts), &bytes)
+        .await
+}
+
+async fn poll<H: Handler>(
+    State(s): S<H>,
+    path: Result<Path<String>, PathRejection>,
+    req: Request,
+) -> Response {
+    let worker_id = try_resp!(path_id(path, s.profile()));
+    let (parts, _body) = req.into_parts();
+    Shared::poll(&s, worker_id, &RequestHead::from_parts(&parts)).await
+}
+
+/// The endpoints, once the request is read: shared by the router and by the connection's
+/// direct answers (see `serve::direct`), so both answer alike.
+impl<H: Handler> Shared<H> {
+    /// `POST /_worker/workers/register`.
+    pub(crate) async fn register(&self, head: &RequestHead<'_>, body: &[u8]) -> Response {
+        let cx = context::build(head, self.profile(), None, false);
+        let msg = try_decode!(
+            decode::<WorkerRegistration>(body, self.config.keep_raw),
+            self.profile()
+        );
+        call(
+            &self.config,
+            self.handler.register(&cx, msg),
+            Some("registered"),
+        )
+        .await
+    }
+
+    /// `POST /_worker/tasks/result`.
+    pub(crate) async fn result(&self, head: &RequestHead<'_>, body: &[u8]) -> Response {
+        let cx = context::build(head, self.profile(), None, false);
+        let msg = try_decode!(
+            decode::<TaskResult>(body, self.config.keep_raw),
+            self.profile()
+        );
+        call(&self.config, self.handler.result(&cx, msg), Some("ok")).await
+    }
+
+    /// `POST /_worker/events`.
+    pub(crate) async fn event(&self, head: &RequestHead<'_>, body: &[u8]) -> Response {
+        let cx = context::build(head, self.profile(), None, false);
+        let msg = try_decode!(
+            decode::<WorkerEventPayload>(body, self.config.keep_raw),
+            self.profile()
+        );
+        call(
+            &self.config,
+            self.handler.event(&cx, msg),
+            Some("event_accepted"),
+        )
+        .await
+    }
+
+    /// `PATCH /_worker/workers/{worker_id}`, the id already checked.
+    pub(crate) async fn heartbeat(
+        &self,
+        worker_id: &str,
+        head: &RequestHead<'_>,
+        body: &[u8],
+    ) -> Response {
+        let cx = context::build(head, self.profile(), Some(worker_id), false);
+        let msg = if body.iter().all(u8::is_ascii_whitespace) {
+            None
+        } else {
+            Some(try_decode!(
+                decode::<Heartbeat>(body, self.config.keep_raw),
+                self.profile()
+            ))
+        };
+        call(&self.config, self.handler.heartbeat(&cx, msg), None).await
+    }
+
+    /// `GET /_worker/workers/{worker_id}/tasks/next`, the id already checked: the long-poll.
+    pub(crate) async fn poll(
+        this: &Arc<Self>,
+        worker_id: String,
+        head: &RequestHead<'_>,
+    ) -> Response {
+        let profile = this.profile();
+        let mut cx: RequestContext = context::build(head, profile, Some(&worker_id), true);
+        let hold = this.config.poll_hold(cx.poll_timeout);
+        cx.poll_timeout = Some(hold);
+        let task = match tokio::time::timeout(hold, this.handler.poll(&cx, &worker_id)).await {
+            Err(_) | Ok(Ok(None)) => return no_content(),
+            Ok(Err(e)) => return reply::error(&e, profile),
+            Ok(Ok(Some(task))) => task,
+        };
+        let mut guard = Undelivered {
+            shared: Some(this.clone()),
+            worker_id,
+            task: None,
+        };
+        // Sized for a typical task, so the text is not regrown several times.
+        let mut text = String::with_capacity(2048);
+        match task.write_json(&mut text, profile) {
+            Ok(()) => {
+                guard.task = Some(task);
+                let mut r = Response::new(Body::new(DeliveryBody {
+                    data: Some(Bytes::from(text)),
+                    guard,
+                }));
+                r.headers_mut()
+                    .insert(header::CONTENT_TYPE, reply::JSON_CONTENT_TYPE);
+                r
+            }
+            Err(e) => {
+                guard.task = Some(task);
+                drop(guard);
+                reply::error(&Error::from(e), profile)
+            }
+        }
+    }
 }
 
 async fn sts_token<H: Handler>(State(s): S<H>, req: Request) -> Response {
     let (parts, _body) = req.into_parts();
-    let cx = context::build(&parts, s.profile(), None, false);
+    let cx = context::build(&RequestHead::from_parts(&parts), s.profile(), None, false);
     let profile = s.profile();
     let fut = async {
         s.handler
@@ -309,7 +411,7 @@ async fn sts_token<H: Handler>(State(s): S<H>, req: Request) -> Response {
 
 async fn sts_refresh<H: Handler>(State(s): S<H>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let cx = context::build(&parts, s.profile(), None, false);
+    let cx = context::build(&RequestHead::from_parts(&parts), s.profile(), None, false);
     let profile = s.profile();
     let bytes = try_resp!(read_body(body, &s.config).await);
     let raw = try_decode!(json::from_slice(&bytes).map_err(Error::from), profile);
@@ -359,45 +461,45 @@ fn refresh_error(path: &str, kind: DecodeErrorKind) -> DecodeError {
     }
 }
 
-async fn poll<H: Handler>(
-    State(s): S<H>,
-    path: Result<Path<String>, PathRejection>,
-    req: Request,
-) -> Response {
-    let profile = s.profile();
-    let worker_id = try_resp!(path_id(path, profile));
-    let (parts, _body) = req.into_parts();
-    let mut cx: RequestContext = context::build(&parts, profile, Some(&worker_id), true);
-    let hold = s.config.poll_hold(cx.poll_timeout);
-    cx.poll_timeout = Some(hold);
-    let task = match tokio::time::timeout(hold, s.handler.poll(&cx, &worker_id)).await {
-        Err(_) | Ok(Ok(None)) => return no_content(),
-        Ok(Err(e)) => return reply::error(&e, profile),
-        Ok(Ok(Some(task))) => task,
-    };
-    let mut guard = Undelivered {
-        shared: Some(s.clone()),
-        worker_id,
-        task: None,
-    };
-    // Sized for a typical task, so the text is not regrown several times.
-    let mut text = String::with_capacity(2048);
-    match task.write_json(&mut text, profile) {
-        Ok(()) => {
-            guard.task = Some(task);
-            let mut r = Response::new(Body::new(DeliveryBody {
-                data: Some(Bytes::from(text)),
-                guard,
-            }));
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, reply::JSON_CONTENT_TYPE);
-            r
+/// The listener's endpoints for the connection's direct path (`serve::direct`).
+pub(crate) struct DirectEndpoints<H>(pub(crate) Arc<Shared<H>>);
+
+impl<H: Handler> Endpoints for DirectEndpoints<H> {
+    fn limits(&self) -> Limits {
+        let c = &self.0.config;
+        Limits {
+            profile: c.profile,
+            body_limit: c.body_limit,
+            body_timeout: c.body_timeout,
+            max_uri: c.max_uri_len,
         }
-        Err(e) => {
-            guard.task = Some(task);
-            drop(guard);
-            reply::error(&Error::from(e), profile)
+    }
+
+    fn call<'a>(&'a self, req: DirectRequest<'a>) -> Answer<'a> {
+        let s = &self.0;
+        let head = req.head;
+        let checked = |id: &str| check_id(id.to_owned(), s.profile());
+        match req.route {
+            Route::Register => Box::pin(async move { s.register(&head, req.body).await }),
+            Route::Result => Box::pin(async move { s.result(&head, req.body).await }),
+            Route::Event => Box::pin(async move { s.event(&head, req.body).await }),
+            Route::Heartbeat => Box::pin(async move {
+                match checked(req.worker_id) {
+                    Ok(id) => s.heartbeat(&id, &head, req.body).await,
+                    Err(r) => r,
+                }
+            }),
+            Route::Poll => Box::pin(async move {
+                match checked(req.worker_id) {
+                    Ok(id) => Shared::poll(s, id, &head).await,
+                    Err(r) => r,
+                }
+            }),
         }
+    }
+
+    fn body_timeout(&self) -> Response {
+        body_timeout(self.0.profile())
     }
 }
 

@@ -1,6 +1,7 @@
 //! Serving a router over TCP or TLS (with client-certificate identity), with header limits,
 //! a header read timeout and graceful shutdown.
 
+use crate::App;
 use axum::Router;
 use axum::body::Body;
 use hyper::body::Incoming;
@@ -12,7 +13,11 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
+pub(crate) mod direct;
+mod prefixed;
 mod spelling;
+
+use prefixed::Prefixed;
 
 /// Common Name of the verified client certificate of the connection (mTLS), put into every
 /// request's extensions by [`serve_tls`]; listeners expose it as `RequestContext::cert_identity`.
@@ -51,47 +56,42 @@ impl Default for ServeConfig {
     }
 }
 
-/// Serves `router` on `listener` (plain HTTP/1.1) until `shutdown` completes, then lets
-/// in-flight requests finish.
+/// Serves `app` on `listener` (plain HTTP/1.1) until `shutdown` completes, then lets
+/// in-flight requests finish. `app` is a [`Router`], or better an [`App`] from
+/// [`Listener::app`](crate::Listener::app), whose endpoints answer workers' plain requests
+/// directly.
 ///
 /// # Errors
 /// Never in practice (accept errors are logged and retried); the `Result` is for future use.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    app: impl Into<App>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
-    serve_with(listener, router, None, ServeConfig::default(), shutdown).await
+    serve_with(listener, app, None, ServeConfig::default(), shutdown).await
 }
 
-/// Serves `router` over TLS. When the server config verifies client certificates, the CN of
+/// Serves `app` over TLS. When the server config verifies client certificates, the CN of
 /// the client's certificate is put into each request as a [`ClientIdentity`].
 ///
 /// # Errors
 /// As [`serve`].
 pub async fn serve_tls(
     listener: TcpListener,
-    router: Router,
+    app: impl Into<App>,
     tls: Arc<rustls::ServerConfig>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
-    serve_with(
-        listener,
-        router,
-        Some(tls),
-        ServeConfig::default(),
-        shutdown,
-    )
-    .await
+    serve_with(listener, app, Some(tls), ServeConfig::default(), shutdown).await
 }
 
-/// Serves `router` with explicit limits and optional TLS.
+/// Serves `app` with explicit limits and optional TLS.
 ///
 /// # Errors
 /// As [`serve`].
 pub async fn serve_with(
     listener: TcpListener,
-    router: Router,
+    app: impl Into<App>,
     tls: Option<Arc<rustls::ServerConfig>>,
     config: ServeConfig,
     shutdown: impl Future<Output = ()> + Send,
@@ -108,8 +108,16 @@ pub async fn serve_with(
     if config.max_headers != HYPER_MAX_HEADERS {
         builder.max_headers(config.max_headers);
     }
-    let builder = Arc::new(builder);
-    let spelling = Arc::new(spelling::template().await);
+    let conn = Arc::new(Conn {
+        builder,
+        spelling: spelling::template().await,
+        app: app.into(),
+        limits: direct::ConnLimits {
+            header_read_timeout: config.header_read_timeout,
+            max_buf_size: config.max_buf_size.max(8192),
+            max_headers: config.max_headers,
+        },
+    });
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     // Each connection holds a clone of `done_tx`; `done_rx` closes when all have ended.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -128,19 +136,13 @@ pub async fn serve_with(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let builder = builder.clone();
-        let router = router.clone();
-        let spelling = spelling.clone();
+        let conn = conn.clone();
         let stop = stop_rx.clone();
         let done = done_tx.clone();
         match &acceptor {
             None => {
-                let svc = service(router, None, spelling.clone());
-                let conn = builder
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .with_upgrades();
                 tokio::spawn(async move {
-                    run_conn(conn, stop, peer).await;
+                    conn.serve(stream, None, stop, peer).await;
                     drop(done);
                 });
             }
@@ -161,11 +163,8 @@ pub async fn serve_with(
                         .peer_certificates()
                         .and_then(|c| c.first())
                         .and_then(|c| common_name(c));
-                    let svc = service(router, identity.map(ClientIdentity), spelling);
-                    let conn = builder
-                        .serve_connection(TokioIo::new(tls), svc)
-                        .with_upgrades();
-                    run_conn(conn, stop, peer).await;
+                    conn.serve(tls, identity.map(ClientIdentity), stop, peer)
+                        .await;
                     drop(done);
                 });
             }
@@ -181,6 +180,47 @@ pub async fn serve_with(
         tracing::warn!("graceful shutdown timed out; dropping remaining connections");
     }
     Ok(())
+}
+
+/// What every connection of a server shares.
+struct Conn {
+    builder: hyper::server::conn::http1::Builder,
+    spelling: http::Extensions,
+    app: App,
+    limits: direct::ConnLimits,
+}
+
+impl Conn {
+    /// Serves a connection: directly while it can (see `direct`), then through hyper.
+    async fn serve<IO>(
+        self: Arc<Self>,
+        io: IO,
+        identity: Option<ClientIdentity>,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+        peer: std::net::SocketAddr,
+    ) where
+        IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let io = match &self.app.endpoints {
+            Some(endpoints) => {
+                let id = identity.as_ref().map(|c| c.0.as_str());
+                // Boxed: its state is freed when the connection moves to hyper, so a held
+                // WebSocket does not carry it.
+                let direct = direct::serve(io, endpoints.as_ref(), id, self.limits, &mut stop);
+                match Box::pin(direct).await {
+                    direct::Ended::Closed => return,
+                    direct::Ended::HandOff(io) => io,
+                }
+            }
+            None => Prefixed::new(bytes::Bytes::new(), io),
+        };
+        let svc = service(self.app.router.clone(), identity, self.clone());
+        let conn = self
+            .builder
+            .serve_connection(TokioIo::new(io), svc)
+            .with_upgrades();
+        run_conn(conn, stop, peer).await;
+    }
 }
 
 /// Drives a connection; on the stop signal, lets its in-flight request finish and closes it.
@@ -213,7 +253,7 @@ async fn run_conn<I, S>(
 fn service(
     router: Router,
     identity: Option<ClientIdentity>,
-    spelling: Arc<http::Extensions>,
+    conn: Arc<Conn>,
 ) -> impl hyper::service::Service<
     http::Request<Incoming>,
     Response = axum::response::Response,
@@ -226,10 +266,10 @@ fn service(
             req.extensions_mut().insert(id.clone());
         }
         let call = router.clone().oneshot(req);
-        let spelling = spelling.clone();
+        let conn = conn.clone();
         async move {
             let mut resp = call.await?;
-            resp.extensions_mut().extend((*spelling).clone());
+            resp.extensions_mut().extend(conn.spelling.clone());
             Ok(resp)
         }
     })

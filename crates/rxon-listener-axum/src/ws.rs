@@ -2,7 +2,7 @@
 //! upgrade, then held: inbound text frames are events, outbound frames come from the
 //! [`CommandHub`](crate::CommandHub).
 
-use crate::context;
+use crate::context::{self, RequestHead};
 use crate::hub::Outbound;
 use crate::reply;
 use crate::routes::{Shared, path_id};
@@ -38,7 +38,12 @@ pub(crate) async fn upgrade<H: Handler>(
         }
     };
     let (parts, _body) = req.into_parts();
-    let cx = context::build(&parts, profile, Some(&worker_id), false);
+    let cx = context::build(
+        &RequestHead::from_parts(&parts),
+        profile,
+        Some(&worker_id),
+        false,
+    );
     if let Err(e) = s.handler.websocket_auth(&cx, &worker_id).await {
         return match e {
             Error::Auth { .. } | Error::Security { .. } => {

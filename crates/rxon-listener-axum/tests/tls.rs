@@ -119,6 +119,12 @@ async fn request(
 
 #[tokio::test]
 async fn client_certificate_cn_reaches_the_handler() {
+    // Through the router, and through the connection's direct answers.
+    certificate_cn_reaches_the_handler(Listener::new(ByCertificate).router().into()).await;
+    certificate_cn_reaches_the_handler(Listener::new(ByCertificate).app()).await;
+}
+
+async fn certificate_cn_reaches_the_handler(app: rxon_listener_axum::App) {
     let pki = Pki::new();
     let (chain, key) = pki.leaf("server", "localhost");
     let verifier =
@@ -134,10 +140,9 @@ async fn client_certificate_cn_reaches_the_handler() {
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = tcp.local_addr().unwrap().port();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let router = Listener::new(ByCertificate).router();
     let task = tokio::spawn(rxon_listener_axum::serve_tls(
         tcp,
-        router,
+        app,
         Arc::new(server),
         async {
             let _ = stopped.await;

@@ -90,7 +90,7 @@ async fn demo(args: &Args) -> Result<ExitCode, CmdError> {
     };
     let server = tokio::spawn(rxon::listener::serve(
         tcp,
-        orch.router(),
+        orch.app(),
         stopped(server_stop_rx),
     ));
     println!(

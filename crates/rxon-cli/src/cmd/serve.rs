@@ -76,7 +76,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, super::CmdError> {
             eprintln!("rxon serve: shutting down");
             hub.close_all();
         };
-        rxon::listener::serve(tcp, orch.router(), shutdown).await?;
+        rxon::listener::serve(tcp, orch.app(), shutdown).await?;
         Ok::<_, super::CmdError>(())
     })?;
     Ok(ExitCode::SUCCESS)
