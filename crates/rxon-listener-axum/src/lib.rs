@@ -31,9 +31,10 @@ use std::sync::Arc;
 /// ```no_run
 /// # async fn doc<H: rxon_core::Handler>(handler: H) -> std::io::Result<()> {
 /// use rxon_listener_axum::{Listener, ListenerConfig};
-/// let router = Listener::new(handler).with_config(ListenerConfig::default()).router();
+/// // `app()` for `serve` (the router plus direct answers); `router()` to mount elsewhere.
+/// let app = Listener::new(handler).with_config(ListenerConfig::default()).app();
 /// let tcp = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-/// rxon_listener_axum::serve(tcp, router, std::future::pending()).await
+/// rxon_listener_axum::serve(tcp, app, std::future::pending()).await
 /// # }
 /// ```
 #[derive(Debug)]
