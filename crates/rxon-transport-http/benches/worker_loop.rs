@@ -107,14 +107,19 @@ async fn answer(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::
 
 // ------------------------------------------------------------------------------ worker loop
 
+/// The multi-thread runtime every measured loop runs on.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// The same two requests with hyper-util's pooled client (no RXON processing, no JSON), one
 /// worker, for comparison.
 fn bare(url: &str, duration: f64) {
     use hyper_util::client::legacy::Client;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     rt.block_on(async {
         let client: Client<_, Full<Bytes>> =
             Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
@@ -148,10 +153,7 @@ fn bare(url: &str, duration: f64) {
 /// a worker thread. No HTTP library, no RXON processing.
 fn floor(url: &str, n: u32) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let addr = url.trim_start_matches("http://").to_owned();
     rt.block_on(async move {
         tokio::spawn(async move {
@@ -235,10 +237,7 @@ fn cpu_seconds() -> f64 {
 /// Exactly `n` tasks with one worker, no warm-up: for instruction counts (e.g. the difference
 /// of two runs under `valgrind --tool=callgrind`), which the machine's load does not blur.
 fn tasks(url: &str, n: u32) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     rt.block_on(async {
         let template = TaskResult::from_json(TASK_RESULT).unwrap();
         let config = HttpTransportConfig::new(url, "w-1", "bench-token")
@@ -266,10 +265,7 @@ fn tasks(url: &str, n: u32) {
 }
 
 fn work(url: &str, workers: usize, duration: f64) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     rt.block_on(async {
         let template = TaskResult::from_json(TASK_RESULT).unwrap();
         let done = Arc::new(AtomicU64::new(0));

@@ -321,16 +321,10 @@ mod tests {
 
     fn corpus_texts() -> Vec<Vec<u8>> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
-        let mut texts = Vec::new();
-        for target in ["decode_task", "decode_heartbeat", "decode_command_frame"] {
-            let Ok(dir) = std::fs::read_dir(root.join(target)) else {
-                continue;
-            };
-            let mut files: Vec<_> = dir.filter_map(|e| e.ok().map(|e| e.path())).collect();
-            files.sort();
-            texts.extend(files.iter().filter_map(|p| std::fs::read(p).ok()));
-        }
-        texts
+        ["decode_task", "decode_heartbeat", "decode_command_frame"]
+            .iter()
+            .flat_map(|t| crate::fuzzing::read_corpus(&root.join(t)).unwrap())
+            .collect()
     }
 
     #[test]
@@ -413,21 +407,6 @@ mod tests {
         }
     }
 
-    /// xorshift64*: deterministic, no dependency.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            usize::try_from(self.next() % (n.max(1) as u64)).unwrap()
-        }
-    }
-
     #[test]
     fn fast_path_matches_the_general_decoding_on_mutations() {
         const TOKENS: [&[u8]; 16] = [
@@ -451,28 +430,9 @@ mod tests {
         let mut seeds = vector_texts();
         seeds.extend(BODIES.iter().map(|b| b.to_vec()));
         seeds.extend(corpus_texts());
-        let mut rng = Rng(0x5eed_1234_abcd_ef01);
+        let mut mutations = crate::fuzzing::Mutator::new(&seeds, &TOKENS, 0x5eed_1234_abcd_ef01);
         for _ in 0..4000 {
-            let mut data = seeds[rng.below(seeds.len())].clone();
-            for _ in 0..=rng.below(3) {
-                match rng.below(5) {
-                    0 if !data.is_empty() => {
-                        let i = rng.below(data.len());
-                        data[i] ^= 1 << rng.below(8);
-                    }
-                    1 => data.truncate(rng.below(data.len() + 1)),
-                    2 | 3 => {
-                        let i = rng.below(data.len() + 1);
-                        let t = TOKENS[rng.below(TOKENS.len())];
-                        data.splice(i..i, t.iter().copied());
-                    }
-                    _ if !data.is_empty() => {
-                        let i = rng.below(data.len());
-                        data.remove(i);
-                    }
-                    _ => {}
-                }
-            }
+            let data = mutations.next_input();
             check_all(&data);
         }
     }
