@@ -307,3 +307,25 @@ async fn connection_close_is_honoured_and_shutdown_ends_idle_connections() {
         .unwrap_or(0);
     assert_eq!(n, 0, "{rest:?}");
 }
+
+#[tokio::test]
+async fn a_request_sent_byte_by_byte_is_answered() {
+    let orch = orchestrator();
+    let server = start(orch.app()).await;
+    let mut s = TcpStream::connect(server.addr).await.unwrap();
+    s.set_nodelay(true).unwrap();
+    let req = worker("POST", "/_worker/workers/register", Some(REGISTER));
+    for b in req.as_bytes() {
+        s.write_all(std::slice::from_ref(b)).await.unwrap();
+        s.flush().await.unwrap();
+    }
+    let mut pending = Vec::new();
+    let r = read_answer(&mut s, &mut pending).await;
+    assert_eq!(r.status_line, "HTTP/1.1 200 OK", "{r:?}");
+    let reply = rxon::json::from_str(&r.body).unwrap();
+    assert_eq!(
+        reply.get("status").and_then(rxon::Value::as_str),
+        Some("registered")
+    );
+    server.shutdown().await;
+}

@@ -115,15 +115,22 @@ where
     loop {
         // The head; hyper also counts idle keep-alive time against the header timeout.
         let deadline = Instant::now() + conn.header_read_timeout;
+        // How much of `buf` is known to hold no complete head: a head ends with a line feed,
+        // so it is parsed again only when one arrived, and a head trickling in byte by byte
+        // costs a parse per line (at most `max_headers` + 1 of them), not per read.
+        let mut scanned = 0;
         let parsed = loop {
-            if !buf.is_empty() {
+            if buf.get(scanned..).is_some_and(|new| new.contains(&b'\n')) {
                 match parse::head(&buf, &limits, conn.max_headers) {
                     parse::Head::Complete(p) => break p,
-                    parse::Head::Partial if buf.len() < conn.max_buf_size => {}
-                    parse::Head::Partial | parse::Head::Other => {
+                    parse::Head::Partial => scanned = buf.len(),
+                    parse::Head::Other => {
                         return Ended::HandOff(Prefixed::new(buf.freeze(), io));
                     }
                 }
+            }
+            if buf.len() >= conn.max_buf_size {
+                return Ended::HandOff(Prefixed::new(buf.freeze(), io));
             }
             let idle = buf.is_empty();
             if idle && *stop.borrow() {
